@@ -1,0 +1,96 @@
+"""``shimanto``: the command-line front end of the Shimanto drone pipeline.
+
+Thin by design: each stage package contributes its commands through a
+``register(app)`` function in its ``cli`` module, listed once in
+:data:`COMMAND_GROUPS`. Only this module turns :class:`~pipeline.errors.PipelineError`
+into a one-line message and an exit code.
+
+Run ``shimanto --help`` or ``python cli.py --help``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+import typer
+
+try:  # typer >= 0.20 vendors click as typer._click
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+
+from pipeline.errors import PipelineError
+
+#: Stage modules whose ``register(app)`` adds their commands, in help order.
+COMMAND_GROUPS: tuple[str, ...] = (
+    "pipeline.simulate.cli",  # simulate survey|season
+    "pipeline.flight.cli",  # plan survey|check
+    "pipeline.mavlink.cli",  # fly upload|download|start|monitor
+    "pipeline.ingest.cli",  # ingest captures, indices
+    "pipeline.detection.cli",  # train, evaluate, predict
+    "pipeline.outputs.cli",  # report, publish
+    "pipeline.search.cli",  # search plan|board|serve-auth|monitor
+    "pipeline.batch.cli",  # reprocess, timeseries
+    "pipeline.demo",  # demo
+)
+
+
+def build_app() -> typer.Typer:
+    """Assemble the Typer application from every stage's ``register``."""
+    app = typer.Typer(
+        name="shimanto",
+        help="Shimanto drone pipeline: flight planning, ingest, disease detection, reports, open data, search.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+
+    @app.callback()
+    def _root(
+        verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More log output (-v info, -vv debug)."),
+    ) -> None:
+        """Shimanto drone pipeline."""
+        from pipeline.common.logging import configure_logging
+
+        configure_logging(verbose)
+
+    for module_name in COMMAND_GROUPS:
+        importlib.import_module(module_name).register(app)
+    return app
+
+
+def _fail(message: str, code: int) -> int:
+    typer.echo(f"error: {message}", err=True)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the process exit status.
+
+    Bad arguments and :class:`PipelineError` give one ``error: ...`` line on
+    stderr and a non-zero status; unexpected exceptions keep their traceback.
+    """
+    command = typer.main.get_command(build_app())
+    try:
+        command.main(args=list(argv) if argv is not None else None, prog_name="shimanto", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        return _fail("aborted", 130)
+    except click_exceptions.UsageError as exc:
+        hint = f"; see '{exc.ctx.command_path} --help'" if exc.ctx is not None else ""
+        return _fail(exc.format_message() + hint, exc.exit_code)
+    except click_exceptions.ClickException as exc:
+        return _fail(exc.format_message(), exc.exit_code)
+    except PipelineError as exc:
+        return _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

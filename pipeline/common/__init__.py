@@ -1,0 +1,1 @@
+"""Shared helpers: atomic writes, COG rasters, geometry, progress, survey folders."""

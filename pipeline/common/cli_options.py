@@ -1,0 +1,21 @@
+"""Options shared by several stage CLIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pipeline.config import Params, load_params
+
+PARAMS_HELP = "params.yaml with stage settings (default: the project's params.yaml)."
+
+
+def params_option() -> Path | None:
+    """A fresh ``--params`` option (use as a default value in a command signature)."""
+    return typer.Option(None, "--params", help=PARAMS_HELP, dir_okay=False)  # type: ignore[no-any-return]
+
+
+def read_params(path: Path | None) -> Params:
+    """Load params at the CLI edge (the only place params.yaml is read)."""
+    return load_params(path)
