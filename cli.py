@@ -67,6 +67,21 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def run_command(argv: Sequence[str]) -> None:
+    """Run one CLI command in-process and let its errors propagate.
+
+    Batch reprocessing and notebooks use this to call exactly the commands a
+    user would type; a :class:`PipelineError` (or a usage error) is raised,
+    not printed.
+    """
+    command = typer.main.get_command(build_app())
+    try:
+        command.main(args=list(argv), prog_name="shimanto", standalone_mode=False)
+    except typer.Exit as exc:
+        if exc.exit_code:
+            raise PipelineError(f"'shimanto {' '.join(argv)}' exited with status {exc.exit_code}") from exc
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the process exit status.
 

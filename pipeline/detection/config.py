@@ -1,0 +1,98 @@
+"""Settings of the detection stage (``detection:`` section of params.yaml)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.config import section
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    """Dataset, model, training, inference and flagging settings.
+
+    Attributes:
+        bands: Scene bands used as inputs, by band description (file order does not matter).
+        indices: Normalised-difference indices added as channels (see ``features.INDICES``).
+        chip_size: Training chip side in pixels.
+        chip_stride: Step between training chips in pixels (``< chip_size`` overlaps).
+        val_fraction: Share of fields held out for validation (split by field).
+        base_channels: Width of the U-Net's first level.
+        epochs: Maximum training epochs.
+        chips_per_epoch: Chips drawn (with oversampling) per epoch.
+        max_val_chips: Validation chips scored each epoch (a fixed random subset).
+        batch_size: Chips per training step.
+        learning_rate: AdamW learning rate.
+        weight_decay: AdamW weight decay.
+        patience: Early stopping: epochs without validation-loss improvement.
+        max_train_seconds: Stop training after this wall time (whole epochs).
+        disease_oversample: Sampling weight of chips that hold disease (others 1).
+        max_class_weight: Cap of the inverse-frequency class weights.
+        brightness_range: Illumination augmentation: gain drawn in ``1 ± range``.
+        misregistration_prob: Chance per chip of shifting one band by ±1 pixel.
+        seed: Random seed of split, sampling, augmentation and initialisation.
+        threads: torch CPU threads.
+        window: Inference window side in pixels.
+        overlap: Overlap of inference windows in pixels (blended with linear ramps).
+        batch_windows: Windows per inference forward pass.
+        min_hotspot_area_m2: Hotspots smaller than this are dropped (specks).
+        flag_min_area_m2: A field is flagged when predicted disease area ≥ this ...
+        flag_min_fraction: ... and ≥ this share of the field's area.
+        model_name: Name of the model in the MLflow registry.
+    """
+
+    bands: tuple[str, ...] = ("blue", "green", "red", "nir", "red_edge")
+    indices: tuple[str, ...] = ("ndvi", "ndre", "gndvi")
+    chip_size: int = 128
+    chip_stride: int = 96
+    val_fraction: float = 0.25
+    base_channels: int = 16
+    epochs: int = 30
+    chips_per_epoch: int = 160
+    max_val_chips: int = 64
+    batch_size: int = 16
+    learning_rate: float = 0.004
+    weight_decay: float = 0.0001
+    patience: int = 5
+    max_train_seconds: float = 60.0
+    disease_oversample: float = 3.0
+    max_class_weight: float = 10.0
+    brightness_range: float = 0.2
+    misregistration_prob: float = 0.3
+    seed: int = 0
+    threads: int = 2
+    window: int = 256
+    overlap: int = 32
+    batch_windows: int = 8
+    min_hotspot_area_m2: float = 0.5
+    flag_min_area_m2: float = 2.0
+    flag_min_fraction: float = 0.005
+    model_name: str = "shimanto-disease"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.chip_size < 32 or self.chip_size % 16:
+            problems.append(f"chip_size={self.chip_size} must be a multiple of 16 and at least 32")
+        if not 0 < self.chip_stride <= self.chip_size:
+            problems.append(f"chip_stride={self.chip_stride} must be in 1..chip_size")
+        if not 0.0 < self.val_fraction < 1.0:
+            problems.append(f"val_fraction={self.val_fraction} must be between 0 and 1")
+        if self.window < 32 or self.window % 16:
+            problems.append(f"window={self.window} must be a multiple of 16 and at least 32")
+        if not 0 <= self.overlap < self.window // 2:
+            problems.append(f"overlap={self.overlap} must be in 0..window/2")
+        for name in ("epochs", "batch_size", "threads", "batch_windows", "base_channels", "chips_per_epoch",
+                     "max_val_chips"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name}={getattr(self, name)} must be at least 1")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+def detection_config(values: Mapping[str, Any], **overrides: Any) -> DetectionConfig:
+    """Build the config from a params section, then apply non-``None`` overrides."""
+    merged = dict(values)
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    return section(DetectionConfig, merged, "detection")

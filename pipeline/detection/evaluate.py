@@ -1,0 +1,61 @@
+"""``shimanto evaluate``: score a model directory on labelled surveys.
+
+Inference runs exactly as ``shimanto predict`` (same windows, blending and crop
+masking from the survey's fields); labels are rasterised onto the scene grid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import rasterio
+
+from pipeline.common.progress import progress_task
+from pipeline.detection.card import load_model
+from pipeline.detection.engine import WindowPredictor, pick_device, predict_strips, window_starts
+from pipeline.detection.metrics import MetricAccumulator, flag_fields, summarise
+from pipeline.detection.predict import InferenceSettings
+from pipeline.detection.scenes import band_positions, load_labelled_scene, scene_bands
+
+
+def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: InferenceSettings,
+                     flag_min_area_m2: float, flag_min_fraction: float) -> dict[str, Any]:
+    """Metrics of the model over every survey together (confusion matrix, IoU, F1, field flags)."""
+    device = pick_device(settings.device)
+    model, card = load_model(model_dir, device)
+    predictor = WindowPredictor(model, card, device)
+    acc = MetricAccumulator()
+    flags = []
+    for folder in surveys:
+        scene = load_labelled_scene(folder, card.bands, card.sensor)
+        survey_acc = MetricAccumulator()
+        scene_path = Path(folder) / "scene.tif"
+        positions = band_positions(scene_bands(scene_path), card.bands, card.sensor, scene_path)
+        with rasterio.open(scene_path) as src, \
+                progress_task(f"evaluate {Path(folder).name}", len(window_starts(src.height, settings.window,
+                                                                                settings.overlap))) as (prog, task):
+            for strip in predict_strips(src, positions, predictor, list(scene.fields), settings.window,
+                                        settings.overlap, settings.batch_windows):
+                rows = slice(strip.row0, strip.row0 + strip.classes.shape[0])
+                truth, fidx = scene.labels[rows], scene.field_index[rows]
+                survey_acc.add(truth, strip.classes, fidx)
+                acc.add(truth, strip.classes, fidx)
+                prog.advance(task)  # type: ignore[arg-type]
+        names = {f.index: (f.field_id, f.crop) for f in scene.fields}
+        for flag in flag_fields(survey_acc, names, scene.pixel_area_m2, flag_min_area_m2, flag_min_fraction):
+            flags.append({"survey": scene.name, **dataclasses.asdict(flag)})
+    summary = summarise(acc, [_flag_from_dict(f) for f in flags])
+    summary["confusion_matrix"] = acc.confusion.tolist()
+    summary["classes"] = list(card.classes)
+    summary["fields"] = flags
+    summary["flag_rule"] = {"min_area_m2": flag_min_area_m2, "min_fraction": flag_min_fraction}
+    return summary
+
+
+def _flag_from_dict(doc: dict[str, Any]) -> Any:
+    from pipeline.detection.metrics import FieldFlag
+
+    return FieldFlag(**{k: v for k, v in doc.items() if k != "survey"})

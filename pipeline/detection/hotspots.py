@@ -1,0 +1,105 @@
+"""Disease hotspots: connected disease regions of the class map as WGS84 polygons.
+
+Per strip, each disease class's 4-connected components are labelled
+(``scipy.ndimage.label``), their pixel count and probability sum taken and
+their outlines traced (``rasterio.features.shapes``). Pieces cut by strip
+borders are merged at the end (union per class and field, then split into
+separate polygons); a polygon's mean probability is the pixel-weighted mean of
+its pieces. Polygons under ``min_area_m2`` are dropped as specks, and outlines are
+simplified (Douglas–Peucker, tolerance ``simplify_m``, half a pixel by default).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from affine import Affine
+from pyproj import CRS
+from rasterio.features import shapes
+from scipy import ndimage
+from shapely.geometry import MultiPolygon, Polygon, shape
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import unary_union
+
+from pipeline.common.geo import WGS84, reproject_geometry
+from pipeline.detection.classes import CLASSES, DISEASE_IDS
+from pipeline.detection.engine import Strip
+from pipeline.detection.scenes import Field
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One connected disease region inside one strip."""
+
+    class_id: int
+    field_index: int
+    geometry: BaseGeometry
+    pixels: int
+    probability_sum: float
+
+
+@dataclass
+class HotspotCollector:
+    """Accumulates :class:`Piece` s strip by strip (see module docstring)."""
+
+    transform: Affine
+    simplify_m: float = 0.0
+    pieces: list[Piece] = field(default_factory=list)
+
+    def add(self, strip: Strip) -> None:
+        """Trace the disease components of a strip."""
+        t = self.transform @ Affine.translation(0, strip.row0)
+        prob = np.nan_to_num(strip.disease_probability, nan=0.0)
+        for cid in DISEASE_IDS:
+            mask = strip.classes == cid
+            if not mask.any():
+                continue
+            comp, n = ndimage.label(mask)
+            idx = np.arange(1, n + 1)
+            pixels = ndimage.sum_labels(mask, comp, idx)
+            psum = ndimage.sum_labels(prob, comp, idx)
+            fmax = ndimage.maximum(strip.field_index, comp, idx)
+            polys: dict[int, list[BaseGeometry]] = defaultdict(list)
+            for geom, value in shapes(comp.astype(np.int32), mask=mask, connectivity=4, transform=t):
+                polys[int(value)].append(shape(geom))
+            for i in range(n):
+                geom = unary_union(polys[i + 1])
+                self.pieces.append(Piece(cid, int(fmax[i]), geom, int(pixels[i]), float(psum[i])))
+
+    def hotspots(
+        self, crs: CRS | str, fields: Sequence[Field] | None, min_area_m2: float
+    ) -> list[tuple[BaseGeometry, dict[str, Any]]]:
+        """Merged hotspot polygons (WGS84) with their properties, largest first."""
+        by_field = {f.index: f for f in fields or ()}
+        groups: dict[tuple[int, int], list[Piece]] = defaultdict(list)
+        for p in self.pieces:
+            groups[(p.class_id, p.field_index)].append(p)
+        out = []
+        for (cid, findex), pieces in groups.items():
+            merged = unary_union([p.geometry for p in pieces])
+            polygons = list(merged.geoms) if isinstance(merged, MultiPolygon) else [merged]
+            for poly in polygons:
+                if not isinstance(poly, Polygon) or poly.area < min_area_m2:
+                    continue
+                inside = [p for p in pieces if poly.intersects(p.geometry.representative_point())]
+                npx = sum(p.pixels for p in inside)
+                mean_p = sum(p.probability_sum for p in inside) / npx if npx else float("nan")
+                fld = by_field.get(findex)
+                outline = poly.simplify(self.simplify_m, preserve_topology=True) if self.simplify_m > 0 else poly
+                centroid = reproject_geometry(poly.centroid, crs, WGS84)
+                props = {
+                    "class": CLASSES[cid].name,
+                    "crop": fld.crop if fld else CLASSES[cid].crop,
+                    "field_id": fld.field_id if fld else None,
+                    "area_m2": round(float(poly.area), 2),
+                    "mean_probability": round(float(mean_p), 4),
+                    "lat": round(float(centroid.y), 7),
+                    "lon": round(float(centroid.x), 7),
+                }
+                out.append((reproject_geometry(outline, crs, WGS84), props))
+        out.sort(key=lambda gp: -float(gp[1]["area_m2"] or 0.0))
+        return out

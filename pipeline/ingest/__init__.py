@@ -1,0 +1,1 @@
+"""Ingest: sensors, raw captures to reflectance, orthomosaics to vegetation indices."""

@@ -1,0 +1,1 @@
+"""Outputs for people: Japanese grower reports (``shimanto report``) and open data (``shimanto publish``)."""

@@ -1,0 +1,75 @@
+"""Settings of the outputs stage (the ``outputs:`` section of params.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """Grower report settings.
+
+    Attributes:
+        dpi: Resolution of the field map PNGs (dots per inch).
+        dense_canopy_ndvi: Mean NDVI above which NDVI saturates and the map uses NDRE instead
+            (dense rice canopies; Gitelson & Merzlyak 1994).
+        confidence_high: ``mean_probability`` at or above which the model is "高い" (high) sure.
+        confidence_medium: ``mean_probability`` at or above which it is "中くらい"; below is "低い".
+        centre_fraction: A spot closer to the field centroid than this fraction of the field's
+            equivalent radius ``sqrt(area / pi)`` is described as "中央付近" (near the centre).
+        edge_depth: A spot nearer the field edge than this fraction of the field's inscribed radius
+            is a corner (diagonal directions, "の角") or an edge ("の端"); else "寄り".
+    """
+
+    dpi: int = 150
+    dense_canopy_ndvi: float = 0.8
+    confidence_high: float = 0.8
+    confidence_medium: float = 0.6
+    centre_fraction: float = 0.25
+    edge_depth: float = 0.4
+
+
+@dataclass(frozen=True)
+class OpenDataConfig:
+    """Open data settings.
+
+    Attributes:
+        anonymise_salt: Secret HMAC key for anonymous field IDs. Keep the town's real key
+            private (params.yaml on the town's machine): with a public key anyone could
+            enumerate plausible field IDs and link them to the published IDs.
+        mask_outside_fields: Set pixels outside published fields to nodata (houses, roads, people).
+        thumbnail_px: Longest side of thumbnails in pixels.
+        coarsen_m: Default geometry coarsening in metres (0 keeps full precision; ``--coarsen-m``).
+    """
+
+    anonymise_salt: str = "shimanto-394122-opendata-v1"
+    mask_outside_fields: bool = True
+    thumbnail_px: int = 256
+    coarsen_m: float = 0.0
+
+
+@dataclass(frozen=True)
+class OutputsConfig:
+    """The whole ``outputs:`` section (flat keys; see the two groups above)."""
+
+    dpi: int = 150
+    dense_canopy_ndvi: float = 0.8
+    confidence_high: float = 0.8
+    confidence_medium: float = 0.6
+    centre_fraction: float = 0.25
+    edge_depth: float = 0.4
+    anonymise_salt: str = "shimanto-394122-opendata-v1"
+    mask_outside_fields: bool = True
+    thumbnail_px: int = 256
+    coarsen_m: float = 0.0
+
+    @property
+    def report(self) -> ReportConfig:
+        return ReportConfig(
+            self.dpi, self.dense_canopy_ndvi, self.confidence_high, self.confidence_medium,
+            self.centre_fraction, self.edge_depth,
+        )
+
+    @property
+    def opendata(self) -> OpenDataConfig:
+        return OpenDataConfig(self.anonymise_salt, self.mask_outside_fields, self.thumbnail_px, self.coarsen_m)

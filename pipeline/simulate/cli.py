@@ -1,0 +1,75 @@
+"""CLI of the simulate stage: ``shimanto simulate survey`` (``simulate season`` is added by batch)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+
+from pipeline.common.cli_options import params_option, read_params
+from pipeline.config import section
+from pipeline.errors import InputError
+from pipeline.simulate.config import SimulateConfig
+from pipeline.simulate.survey import SurveySpec, simulate_survey
+
+
+def parse_date(text: str, option: str = "--date") -> dt.date:
+    """ISO date or :class:`InputError` naming the option."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not an ISO date; use YYYY-MM-DD, e.g. 2026-07-01") from None
+
+
+def parse_time(text: str, option: str = "--time") -> dt.time:
+    """``HH:MM`` clock time or :class:`InputError` naming the option."""
+    try:
+        return dt.time.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not a clock time; use HH:MM (local JST), e.g. 10:30") from None
+
+
+def build_simulate_app() -> typer.Typer:
+    """The ``simulate`` command group (other stages may add commands to it, e.g. ``season``)."""
+    app = typer.Typer(help="Physics-based (PROSAIL) synthetic multispectral surveys.", no_args_is_help=True)
+
+    @app.command("survey")
+    def survey_command(
+        out: Path = typer.Option(..., "--out", help="Survey folder to write (new, empty or an earlier survey)."),
+        seed: int = typer.Option(0, "--seed", help="Per-flight seed (noise); also the layout seed by default."),
+        hectares: float | None = typer.Option(None, "--hectares", help="Footprint area in ha (default 4)."),
+        gsd_cm: float | None = typer.Option(None, "--gsd-cm", help="Ground sample distance in cm (default 10)."),
+        date: str | None = typer.Option(None, "--date", help="Flight date YYYY-MM-DD (default 2026-07-01)."),
+        time: str | None = typer.Option(None, "--time", help="Flight time HH:MM JST (default 10:30)."),
+        layout_seed: int | None = typer.Option(None, "--layout-seed", help="Seed of fields and disease origins."),
+        days_after_planting: float | None = typer.Option(None, "--days-after-planting",
+                                                         help="Override every field's days after planting."),
+        disease_progress: float | None = typer.Option(None, "--disease-progress",
+                                                      help="0 none, 1 nominal, >1 further spread."),
+        params: Path | None = params_option(),
+    ) -> None:
+        """Simulate one survey: scene.tif (5-band COG), fields/labels GeoJSON and survey.json."""
+        cfg = section(SimulateConfig, read_params(params).get("simulate"), "simulate")
+        spec = SurveySpec(
+            seed=seed,
+            hectares=cfg.hectares if hectares is None else hectares,
+            gsd_cm=cfg.gsd_cm if gsd_cm is None else gsd_cm,
+            date=parse_date(date or cfg.date),
+            local_time=parse_time(time or cfg.time),
+            layout_seed=layout_seed,
+            days_after_planting=days_after_planting,
+            disease_progress=cfg.disease_progress if disease_progress is None else disease_progress,
+            sensor=cfg.sensor,
+        )
+        folder = simulate_survey(out, spec)
+        meta = folder.meta()
+        typer.echo(f"wrote {folder.root}/ ({meta['raster_shape'][0]}x{meta['raster_shape'][1]} px, "
+                   f"{len(meta['days_after_planting'])} fields, sun zenith {meta['sun']['zenith_deg']} deg)")
+
+    return app
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``simulate`` group to the root app."""
+    app.add_typer(build_simulate_app(), name="simulate")

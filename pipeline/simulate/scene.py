@@ -1,0 +1,266 @@
+"""Rasterisation: land cover, vigour, disease severity and reflectance per pixel.
+
+Per pixel, canopy reflectance is interpolated from the band-integrated PROSAIL
+tables (:mod:`pipeline.simulate.lut`) at
+
+* potential LAI = stage LAI (field's DAP) x field vigour x (1 + 0.15 n_12m + 0.06 n_2.5m)
+  x edge factor (1 - 0.2 e^{-d/1.5 m}, d = distance to the levee) x row pattern (1 + A sinc(gsd/P) cos(2 pi v / P)),
+  rice hills P = 0.3 m (A = 0.3), ginger ridges P = 1.2 m (A = 0.6); ginger ridge flanks
+  are also lit unevenly, ``x (1 + 0.12 sinc(gsd/P) sin(2 pi v / P))``;
+* chlorophyll factor = Cab(field DAP)/Cab(table) x (1 + 0.1 n_6m + 0.05 n_12m);
+* severity from the patches, ``peak (1 - smoothstep(0.75, 1.3, r / r(theta)))`` times lesion
+  mottling, so patch edges are soft.
+
+The image is blurred by a Gaussian PSF (sigma 0.45 px), scaled by a smooth 40 m
+irradiance drift (std 1.5 %, per flight) and sensor noise
+``N(0, k rho + s^2)`` (shot-like ``k = 4e-5``, read ``s = 0.0015``) is added; values are
+clipped to [0, 1] and quantised to the sensor's reflectance step (1/32768 for
+MicaSense 16-bit exports), which also lets the COG compress about a third better.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from rasterio import features
+from rasterio.transform import Affine
+from scipy import ndimage
+
+from pipeline.ingest.sensors import Sensor
+from pipeline.simulate.canopy import CROPS, LAND_COVERS
+from pipeline.simulate.layout import Layout, Patch
+from pipeline.simulate.lut import CropTable
+from pipeline.simulate.noise import smooth_noise
+from pipeline.simulate.spectra import Geometry, band_reflectance
+
+#: Row pattern per crop: (period m, amplitude).
+ROW_PATTERN = {"rice": (0.3, 0.3), "ginger": (1.2, 0.6)}
+#: Relative illumination change across ridge flanks (ginger is grown on ridges).
+RIDGE_SHADING = {"ginger": 0.12}
+SHOT_NOISE = 4e-5
+READ_NOISE = 0.0015
+PSF_SIGMA_PX = 0.45
+#: Relative std of the smooth (40 m) irradiance drift across a mosaic.
+ILLUMINATION_DRIFT = 0.015
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Raster grid: north-up, square pixels of ``gsd`` metres."""
+
+    west: float
+    north: float
+    gsd: float
+    rows: int
+    cols: int
+
+    @property
+    def transform(self) -> Affine:
+        return Affine(self.gsd, 0.0, self.west, 0.0, -self.gsd, self.north)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rows, self.cols
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel-centre coordinates ``x (1, cols)`` and ``y (rows, 1)``."""
+        x = self.west + (np.arange(self.cols) + 0.5) * self.gsd
+        y = self.north - (np.arange(self.rows) + 0.5) * self.gsd
+        return x[None, :], y[:, None]
+
+
+def grid_for(layout: Layout, gsd_m: float, pad_px: int = 3) -> Grid:
+    """The north-up grid covering the footprint, snapped to multiples of ``gsd_m``."""
+    x0, y0, x1, y1 = layout.footprint.bounds
+    west = math.floor(x0 / gsd_m - pad_px) * gsd_m
+    north = math.ceil(y1 / gsd_m + pad_px) * gsd_m
+    cols = math.ceil((x1 - west) / gsd_m) + pad_px
+    rows = math.ceil((north - y0) / gsd_m) + pad_px
+    return Grid(west, north, gsd_m, rows, cols)
+
+
+def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
+    t = np.clip((x - e0) / (e1 - e0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+def land_cover_codes(layout: Layout, grid: Grid, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Non-field cover per pixel (index into :data:`COVER_ORDER`) and field index (-1 outside fields)."""
+    v0, amp, wave, phase, width = layout.river
+    river_v = v0 + amp * np.sin(2 * np.pi * u / wave + phase)
+    f0, famp, fwave, fphase = layout.forest
+    forest_v = f0 + famp * np.sin(2 * np.pi * u / fwave + fphase)
+    cover = np.full(grid.shape, COVER_ORDER.index("grass"), dtype=np.uint8)
+    cover[np.abs(v - layout.road_v) < 2.0] = COVER_ORDER.index("road")
+    gravel = (v - river_v > -width / 2) & (v - river_v < width / 2 + 0.5 * width)
+    cover[gravel] = COVER_ORDER.index("gravel")
+    cover[np.abs(v - river_v) < width / 2] = COVER_ORDER.index("river")
+    cover[(v < river_v - width / 2) & (v < layout.road_v)] = COVER_ORDER.index("forest_broadleaf")
+    cover[v > forest_v] = COVER_ORDER.index("forest_conifer")
+    shapes = [(f.polygon, i + 1) for i, f in enumerate(layout.fields)]
+    field_index = features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
+                                     dtype="int16").astype(np.int16) - 1
+    return cover, field_index
+
+
+#: Order of the non-field cover codes.
+COVER_ORDER: tuple[str, ...] = tuple(LAND_COVERS)
+
+
+@dataclass(frozen=True)
+class Textures:
+    """Static smooth random fields (unit variance), each reused by covers that never overlap.
+
+    Attributes:
+        large: ~12 m: field vigour; ~ forest species mix.
+        medium: ~6 m: field chlorophyll; bare spots on grass.
+        small: ~2.5 m: field vigour detail; forest crowns; river ripples.
+        fine: ~1 m: surface texture everywhere.
+    """
+
+    large: np.ndarray
+    medium: np.ndarray
+    small: np.ndarray
+    fine: np.ndarray
+
+
+def make_textures(rng: np.random.Generator, shape: tuple[int, int], gsd: float) -> Textures:
+    """Draw the static textures for a grid of ``gsd`` metres."""
+    return Textures(
+        large=smooth_noise(rng, shape, 12.0 / gsd),
+        medium=smooth_noise(rng, shape, 6.0 / gsd),
+        small=smooth_noise(rng, shape, 2.5 / gsd, order=1),
+        fine=smooth_noise(rng, shape, 1.0 / gsd, order=1),
+    )
+
+
+def _cover_reflectance(cover: np.ndarray, sensor: Sensor, geometry: Geometry, tex: Textures) -> np.ndarray:
+    """Band reflectance ``(bands, rows, cols)`` of the non-field covers with textures.
+
+    Forest mixes broadleaf and conifer spectra (share ``0.5 + 0.35 n_large``) and is
+    scaled by crown illumination ``0.8 + 0.3 n_small``; grass gets sparse bare spots;
+    water gets ripple/depth brightness changes.
+    """
+    table = np.stack([band_reflectance(LAND_COVERS[name](geometry), sensor) for name in COVER_ORDER]).astype(
+        np.float32)
+    code = {name: i for i, name in enumerate(COVER_ORDER)}
+    forest = (cover == code["forest_broadleaf"]) | (cover == code["forest_conifer"])
+    conifer_share = np.clip(0.5 + 0.35 * tex.large, 0.0, 1.0)
+    crown = np.clip(0.8 + 0.3 * tex.small, 0.3, 1.25)
+    bare = np.where(cover == code["grass"], np.clip(0.35 * (tex.medium - 1.6), 0.0, 0.6), 0.0)
+    river = cover == code["river"]
+    ripple = np.clip(1.0 + 0.12 * tex.small + 0.1 * tex.large, 0.6, 1.6)
+    surface = 1.0 + 0.03 * tex.fine
+    out = np.empty((table.shape[1], *cover.shape), dtype=np.float32)
+    for b in range(table.shape[1]):
+        band = table[:, b][cover]
+        woods = (table[code["forest_broadleaf"], b] * (1 - conifer_share)
+                 + table[code["forest_conifer"], b] * conifer_share) * crown
+        band = np.where(forest, woods, band)
+        band = band * (1 - bare) + table[code["bare_soil"], b] * bare
+        band = np.where(river, band * ripple, band)
+        out[b] = band * surface
+    return out
+
+
+def _edge_distance(inside: np.ndarray, gsd: float) -> np.ndarray:
+    """Distance in metres from each inside pixel to the nearest outside pixel, on a <= 0.5 m grid."""
+    step = max(1, round(0.5 / gsd))
+    coarse = ndimage.distance_transform_edt(inside[::step, ::step]) * gsd * step
+    if step == 1:
+        return np.asarray(coarse, dtype=np.float32)
+    fine = np.repeat(np.repeat(coarse.astype(np.float32), step, axis=0), step, axis=1)
+    return np.ascontiguousarray(fine[: inside.shape[0], : inside.shape[1]])
+
+
+def patch_severity(patches: tuple[Patch, ...], progress: float, grid: Grid, classes: dict[str, int],
+                   field_index: np.ndarray, field_ids: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Severity (0..1) and class-index maps of all active patches (strongest wins where they overlap)."""
+    severity = np.zeros(grid.shape, dtype=np.float32)
+    klass = np.zeros(grid.shape, dtype=np.int16)
+    for patch in patches:
+        radius, peak = patch.radius_at(progress), patch.peak_at(progress)
+        if radius <= 0 or peak <= 0:
+            continue
+        reach = radius * 1.3 * patch.reach
+        c0 = max(int((patch.centre[0] - reach - grid.west) / grid.gsd), 0)
+        c1 = min(int((patch.centre[0] + reach - grid.west) / grid.gsd) + 2, grid.cols)
+        r0 = max(int((grid.north - patch.centre[1] - reach) / grid.gsd), 0)
+        r1 = min(int((grid.north - patch.centre[1] + reach) / grid.gsd) + 2, grid.rows)
+        if c0 >= c1 or r0 >= r1:
+            continue
+        dx = grid.west + (np.arange(c0, c1) + 0.5) * grid.gsd - patch.centre[0]
+        dy = grid.north - (np.arange(r0, r1) + 0.5) * grid.gsd - patch.centre[1]
+        dxx, dyy = np.meshgrid(dx, dy)
+        rel = np.hypot(dxx, dyy) / (radius * patch.shape_factor(np.arctan2(dyy, dxx)))
+        sev = (peak * (1.0 - _smoothstep(0.75, 1.3, rel))).astype(np.float32)
+        sev[field_index[r0:r1, c0:c1] != field_ids[patch.field_id]] = 0.0
+        win_s, win_k = severity[r0:r1, c0:c1], klass[r0:r1, c0:c1]
+        stronger = sev > win_s
+        win_s[stronger] = sev[stronger]
+        win_k[stronger] = classes[patch.disease]
+    return severity, klass
+
+
+def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry, tables: dict[str, CropTable],
+                 field_dap: dict[str, float], progress: float, flight_seed: int,
+                 layout_seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Reflectance ``(bands, rows, cols)`` float32 (NaN outside the footprint) and the severity map.
+
+    Static textures (vigour, forest crowns) come from ``layout_seed``; lesion
+    mottling and sensor noise from ``flight_seed``.
+    """
+    static_rng = np.random.default_rng([layout_seed, 0x5CE])
+    flight_rng = np.random.default_rng([flight_seed, 0xF11])
+    x, y = grid.centres()
+    u, v = layout.to_local(x, y)
+    u, v = u.astype(np.float32), v.astype(np.float32)
+    cover, field_index = land_cover_codes(layout, grid, u, v)
+    tex = make_textures(static_rng, grid.shape, grid.gsd)
+    image = _cover_reflectance(cover, sensor, geometry, tex)
+    gsd = grid.gsd
+    mottle = smooth_noise(flight_rng, grid.shape, 0.4 / gsd, order=1)
+    edge = 1.0 - 0.2 * np.exp(-_edge_distance(field_index >= 0, gsd) / 1.5)
+    severity_all = np.zeros(grid.shape, dtype=np.float32)
+    for crop, table in tables.items():
+        field_ids = {f.field_id: i for i, f in enumerate(layout.fields) if f.crop == crop}
+        if not field_ids:
+            continue
+        classes = {name: i for i, name in enumerate(table.classes)}
+        severity, klass = patch_severity(tuple(p for p in layout.patches if p.crop == crop), progress, grid,
+                                         classes, field_index, field_ids)
+        severity *= np.clip(0.75 + 0.3 * mottle, 0.3, 1.0)
+        pot_lai = np.zeros(grid.shape, dtype=np.float32)
+        cab_f = np.ones(grid.shape, dtype=np.float32)
+        for fid, idx in field_ids.items():
+            stage = CROPS[crop].stage(field_dap[fid])
+            mask = field_index == idx
+            pot_lai[mask] = stage.lai * layout.fields[idx].vigour
+            cab_f[mask] = stage.cab / table.healthy.cab
+        mask = pot_lai > 0
+        period, amp = ROW_PATTERN[crop]
+        rows = 1.0 + amp * abs(float(np.sinc(gsd / period))) * np.cos(2 * np.pi * v / period)
+        lai_px = pot_lai[mask] * (1 + 0.15 * tex.large[mask] + 0.06 * tex.small[mask]) * edge[mask] * rows[mask]
+        cab_px = cab_f[mask] * (1 + 0.1 * tex.medium[mask] + 0.05 * tex.large[mask])
+        refl = table.lookup(klass[mask].astype(np.intp), np.maximum(lai_px, 0.0), cab_px, severity[mask])
+        if crop in RIDGE_SHADING:  # sun-facing and shaded ridge flanks
+            shade = 1.0 + RIDGE_SHADING[crop] * abs(float(np.sinc(gsd / period))) * np.sin(2 * np.pi * v[mask] / period)
+            refl *= shade[:, None]
+        image[:, mask] = refl.T
+        severity_all[mask] = severity[mask]
+    # residual irradiance drift across the mosaic (thin cloud, imperfect DLS correction), +-1.5 %
+    drift = 1.0 + ILLUMINATION_DRIFT * smooth_noise(flight_rng, grid.shape, 40.0 / gsd, order=1)
+    for b in range(image.shape[0]):
+        image[b] = ndimage.gaussian_filter(image[b], PSF_SIGMA_PX, mode="nearest") * drift
+        sigma = np.sqrt(SHOT_NOISE * np.clip(image[b], 0.0, None) + READ_NOISE**2)
+        image[b] += sigma * flight_rng.standard_normal(grid.shape, dtype=np.float32)
+    np.clip(image, 0.0, 1.0, out=image)
+    if sensor.reflectance_scale:  # the camera's integer reflectance export (RedEdge-MX: 1/32768 steps)
+        np.multiply(np.round(image * np.float32(sensor.reflectance_scale)), np.float32(1.0 / sensor.reflectance_scale),
+                    out=image)
+    valid = features.rasterize([(layout.footprint, 1)], out_shape=grid.shape, transform=grid.transform, fill=0,
+                               dtype="uint8").astype(bool)
+    image[:, ~valid] = np.nan
+    return image, severity_all

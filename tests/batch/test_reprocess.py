@@ -1,0 +1,138 @@
+"""``shimanto reprocess`` end to end on Dask: 2 workers, kill -9 and resume, a corrupt flight,
+reruns that skip, a changed input, and an external scheduler."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cli import main
+from pipeline.batch.fingerprint import output_manifest
+from pipeline.batch.runner import load_summary
+
+CLI = Path(__file__).resolve().parents[2] / "cli.py"
+STAGES = "indices,timeseries"
+
+
+def _reprocess(root: Path, out: Path, *extra: str) -> int:
+    return main(["reprocess", str(root), "--out", str(out), "--stages", STAGES, *extra])
+
+
+def _statuses(out: Path) -> dict[tuple[str, str], str]:
+    return {(o["flight_id"], o["stage"]): o["status"] for o in load_summary(out)["outcomes"]}
+
+
+def _same_code_or_skip(a: Path, b: Path) -> None:
+    """Identity is defined for one code version; others edit the tree while tests run locally."""
+    if load_summary(a)["code_version"] != load_summary(b)["code_version"]:
+        pytest.skip("the pipeline's source changed between the two runs (shared working tree)")
+
+
+@pytest.fixture(scope="module")
+def clean_run(tiny_season: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An uninterrupted run on a local cluster of 2 workers."""
+    out = tmp_path_factory.mktemp("clean") / "out"
+    assert _reprocess(tiny_season, out, "--workers", "2") == 0
+    return out
+
+
+def test_season_reprocesses_on_two_workers(clean_run: Path, tiny_season: Path) -> None:
+    summary = load_summary(clean_run)
+    flights = sorted(p.name for p in tiny_season.iterdir() if p.is_dir())
+    assert summary["ok"] and summary["workers"] == 2 and summary["scheduler"] == "local"
+    assert summary["flights"] == flights
+    assert summary["counts"] == {"ran": 4, "skipped": 0, "failed": 0, "blocked": 0}
+    for flight in flights:
+        folder = clean_run / "flights" / flight / "indices"
+        assert (folder / "ndvi.tif").is_file() and (folder / "field_stats.csv").is_file()
+        assert json.loads((folder / "_stage.json").read_text())["flight"] == flight
+    series = (clean_run / "timeseries" / "series.csv").read_text().splitlines()
+    assert len({line.split(",")[3] for line in series[1:]}) == 3  # three flight dates per field
+    assert list((clean_run / "timeseries" / "charts").glob("*.png"))
+
+
+def test_rerun_skips_everything_even_when_moved(clean_run: Path, tiny_season: Path, tmp_path: Path) -> None:
+    moved_root, moved_out = tmp_path / "root", tmp_path / "out"
+    shutil.copytree(tiny_season, moved_root)
+    shutil.copytree(clean_run, moved_out)
+    assert _reprocess(moved_root, moved_out, "--workers", "2") == 0
+    assert set(_statuses(moved_out).values()) == {"skipped"}
+    _same_code_or_skip(clean_run, moved_out)
+    assert output_manifest(moved_out) == output_manifest(clean_run)
+
+
+def test_changed_input_reruns_only_that_flight(clean_run: Path, tiny_season: Path, tmp_path: Path) -> None:
+    root, out = tmp_path / "root", tmp_path / "out"
+    shutil.copytree(tiny_season, root)
+    shutil.copytree(clean_run, out)
+    changed = sorted(p for p in root.iterdir() if p.is_dir())[1]
+    fields = changed / "fields.geojson"
+    fields.write_text(fields.read_text() + "\n")  # new content, same fields
+    assert _reprocess(root, out, "--workers", "1") == 0
+    statuses = _statuses(out)
+    assert statuses.pop((changed.name, "indices")) == "ran"
+    assert statuses.pop(("*", "timeseries")) in ("ran", "skipped")  # reruns only if the statistics changed
+    assert set(statuses.values()) == {"skipped"}
+
+
+def test_kill_9_then_restart_matches_an_uninterrupted_run(clean_run: Path, tiny_season: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    cmd = [sys.executable, str(CLI), "reprocess", str(tiny_season), "--out", str(out), "--stages", STAGES,
+           "--workers", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not list(out.glob("flights/*/indices/_stage.json")):
+            assert proc.poll() is None, "the run ended before any stage finished"
+            assert time.monotonic() < deadline, "no stage output appeared"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)  # the main process only; its Dask workers notice and exit
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert not (out / "timeseries").exists()
+    stale = out / "flights" / sorted(p.name for p in tiny_season.iterdir() if p.is_dir())[0] / ".indices.killed"
+    stale.mkdir(parents=True, exist_ok=True)  # what a kill during a stage's write leaves behind
+    (stale / "ndvi.tif").write_bytes(b"half")
+    time.sleep(1.0)  # let orphaned workers see their parent die
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = load_summary(out)
+    assert str(stale) in summary["removed_temporaries"] and not stale.exists()
+    assert "skipped" in _statuses(out).values()  # the flight finished before the kill is not redone
+    _same_code_or_skip(clean_run, out)
+    assert output_manifest(out) == output_manifest(clean_run)
+
+
+def test_corrupt_flight_is_isolated_on_an_external_scheduler(tiny_season: Path, tmp_path: Path) -> None:
+    from dask.distributed import LocalCluster
+
+    root, out = tmp_path / "root", tmp_path / "out"
+    shutil.copytree(tiny_season, root)
+    bad = sorted(p for p in root.iterdir() if p.is_dir())[1]
+    scene = bad / "scene.tif"
+    scene.write_bytes(scene.read_bytes()[: scene.stat().st_size // 3])  # truncated transfer
+    (root / "notes").mkdir()  # not a flight: ignored with a reason
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster:
+        rc = _reprocess(root, out, "--scheduler", cluster.scheduler_address)
+    assert rc == 6
+    summary = load_summary(out)
+    assert summary["scheduler"] == cluster.scheduler_address
+    assert summary["failed_flights"] == [bad.name]
+    (failure,) = summary["failures"]
+    assert failure["stage"] == "indices" and failure["reason"]
+    statuses = _statuses(out)
+    assert [s for (f, st), s in statuses.items() if st == "indices" and f != bad.name] == ["ran", "ran"]
+    assert statuses[("*", "timeseries")] == "ran"  # over the two good flights
+    assert {d["path"].rsplit("/", 1)[-1] for d in summary["ignored"]} == {"notes"}
+    assert not (out / "flights" / bad.name / "indices").exists()

@@ -1,0 +1,22 @@
+"""The outputs demo stages on a survey/indices/predictions layout like ``shimanto demo`` writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from outputs_fixtures import build_fixture
+
+from pipeline.config import load_params
+from pipeline.demo import DemoContext
+from pipeline.outputs.demo import run_opendata, run_reports
+
+
+def test_demo_stages(tmp_path: Path) -> None:
+    build_fixture(tmp_path)
+    ctx = DemoContext(out=tmp_path, seed=7, params=load_params(None), quick=True)
+    reports = run_reports(ctx)
+    assert len([p for p in reports if p.suffix == ".pdf"]) == 2
+    assert all(p.parent == tmp_path / "reports" for p in reports)
+    published = run_opendata(ctx)
+    names = {p.name for p in published}
+    assert {"catalog.json", "index.html", "394122_drone_field_stats.csv"} <= names
