@@ -8,8 +8,11 @@ band order, then measures in the same run:
   GTiff output;
 * merely reading every input block (rasterio, same windows and threads as ours);
 * ours: :func:`pipeline.ingest.api.run_indices` (what ``shimanto indices`` runs),
-  all six indices, COG outputs (default ZSTD, and DEFLATE for a like-for-like codec);
-* peak memory (VmHWM via ``RUSAGE_CHILDREN.ru_maxrss``) of a child process running
+  all six indices, COG outputs (default ZSTD level 1 without predictor; DEFLATE for a
+  like-for-like codec; ZSTD with the floating-point predictor);
+* the COG conversion of one index with overviews precomputed in our pass vs GDAL
+  building them from a tiled GTiff;
+* peak memory (the child's own VmHWM from /proc/self/status) of a child process running
   ours on a larger (default 8192 x 8192) input.
 
 The input's nodata is -10000 (Pix4D's value): ``gdal_calc.py`` of GDAL 3.6 turns
@@ -91,11 +94,24 @@ def ensure_gdal_calc() -> str:
     return found
 
 
-def time_gdal_calc(exe: str, src: Path, out: Path) -> float:
-    """Seconds for six ``gdal_calc.py`` runs (one per index), DEFLATE GTiff outputs."""
+Timing = tuple[float, float]  # (wall seconds, CPU seconds: user + system, all threads)
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _best(runs: list[Timing]) -> Timing:
+    """Lowest wall time and lowest CPU time over repeats (each is least disturbed by other load)."""
+    return min(r[0] for r in runs), min(r[1] for r in runs)
+
+
+def time_gdal_calc(exe: str, src: Path, out: Path) -> Timing:
+    """Wall and CPU seconds for six ``gdal_calc.py`` runs (one per index), DEFLATE GTiff outputs."""
     out.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH", "GDAL_DATA", "PROJ_LIB")}
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_CHILDREN)
     for name, expr in GDAL_CALC.items():
         bands = [f"-{c}" for c in "ABCDE" if c in expr]
         args = [exe, "--quiet", "--overwrite", f"--calc={expr}", "--type=Float32", f"--NoDataValue={NODATA}",
@@ -103,10 +119,10 @@ def time_gdal_calc(exe: str, src: Path, out: Path) -> float:
         for flag in bands:
             args += [flag, str(src), f"--{flag[1]}_band={'ABCDE'.index(flag[1]) + 1}"]
         subprocess.run(args, check=True, env=env)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _cpu(resource.RUSAGE_CHILDREN) - cpu
 
 
-def time_read_only(src: Path, workers: int) -> float:
+def time_read_only(src: Path, workers: int) -> Timing:
     """Seconds to read every block of all five bands with the same windows and threads as ours."""
     with rasterio.open(src) as ds:
         height, width = ds.height, ds.width
@@ -121,35 +137,80 @@ def time_read_only(src: Path, workers: int) -> float:
             local[key] = rasterio.open(src)
         return int(local[key].read(window=window).nbytes)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         total = sum(pool.map(read, windows))
-    elapsed = time.perf_counter() - started
+    elapsed = time.perf_counter() - started, _cpu(resource.RUSAGE_SELF) - cpu
     for ds in local.values():
         ds.close()
     assert total == 5 * 4 * width * height
     return elapsed
 
 
-def time_ours(src: Path, out: Path, compress: str) -> float:
+def time_ours(src: Path, out: Path, compress: str, predictor: bool = False) -> Timing:
+    """Wall and CPU seconds of ``run_indices`` (what ``shimanto indices`` runs) for the six indices."""
     shutil.rmtree(out, ignore_errors=True)
-    config = IngestConfig(compress=compress, level=1 if compress == "ZSTD" else 0)
-    started = time.perf_counter()
+    config = IngestConfig(compress=compress, level=1 if compress == "ZSTD" else 0, predictor=predictor)
+    started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
     run_indices(src, "rededge-mx", out, indices=SIX, config=config, show_progress=False)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _cpu(resource.RUSAGE_SELF) - cpu
+
+
+def cog_conversion_cost(src: Path, work: Path) -> tuple[Timing, Timing]:
+    """One index's COG conversion: (a) ours, from the raw grid with overviews precomputed in the pass,
+    (b) the textbook way, from a tiled GTiff with GDAL's COG driver building the overviews."""
+    import rasterio.shutil
+
+    from pipeline.ingest import engine
+    from pipeline.ingest.indices import resolve_indices
+    from pipeline.ingest.orthomosaic import open_orthomosaic
+    from pipeline.ingest.sensors import get_sensor
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    keep = engine.shutil.rmtree
+    settings = engine.EngineSettings(compress="ZSTD", level=1)
+    sensor = get_sensor("rededge-mx")
+    try:  # keep the pass's intermediates instead of converting them
+        engine.shutil.rmtree = lambda path: None  # type: ignore[assignment]
+        convert = engine.to_cog
+        engine.to_cog = lambda a, b, c: b  # type: ignore[assignment]
+        engine.compute_index_rasters(open_orthomosaic(src, sensor), resolve_indices(["ndvi"], sensor), work, settings)
+    finally:
+        engine.shutil.rmtree, engine.to_cog = keep, convert
+    vrt = work / ".work" / "ndvi.vrt"
+    tiled = work / "ndvi_tiled.tif"
+    with rasterio.open(vrt) as ds:
+        profile = {**ds.profile, "driver": "GTiff", "tiled": True, "blockxsize": 512, "blockysize": 512}
+        with rasterio.open(tiled, "w", **profile) as dst:
+            for _, window in ds.block_windows(1):
+                dst.write(ds.read(1, window=window), 1, window=window)
+    timings = []
+    for source in (vrt, tiled):
+        started, cpu = time.perf_counter(), _cpu(resource.RUSAGE_SELF)
+        rasterio.shutil.copy(str(source), str(work / "cog.tif"), driver="COG", COMPRESS="ZSTD", LEVEL=1,
+                             BLOCKSIZE=512, NUM_THREADS=1)
+        timings.append((time.perf_counter() - started, _cpu(resource.RUSAGE_SELF) - cpu))
+    shutil.rmtree(work, ignore_errors=True)
+    return timings[0], timings[1]
 
 
 def peak_memory_mib(src: Path, out: Path) -> float:
-    """Peak resident memory (MiB) of a child process running ours on ``src``."""
+    """Peak resident memory (MiB) of a fresh child process running ours on ``src``.
+
+    The child reports its own ``VmHWM`` from ``/proc/self/status``. Neither
+    ``RUSAGE_CHILDREN`` (the maximum over every child so far, ``gdal_calc.py``
+    included) nor the child's ``RUSAGE_SELF`` (Linux carries the forking parent's
+    high-water mark across ``execve``) would isolate it.
+    """
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
         "from pipeline.ingest.api import run_indices\n"
         f"run_indices({str(src)!r}, 'rededge-mx', {str(out)!r}, indices={list(SIX)!r}, show_progress=False)\n"
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0])\n"
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run([sys.executable, "-c", code], check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(after, before) / 1024.0
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return int(done.stdout.split()[-1]) / 1024.0
 
 
 def main() -> None:
@@ -167,16 +228,26 @@ def main() -> None:
     src = build_input(workdir / "ortho.tif", args.size)
     print(f"input size {src.stat().st_size / 2**20:.0f} MiB", flush=True)
     gdal = time_gdal_calc(exe, src, workdir / "gdal_calc")
-    read = min(time_read_only(src, workers) for _ in range(args.repeat))
-    ours = min(time_ours(src, workdir / "ours", "ZSTD") for _ in range(args.repeat))
-    ours_deflate = min(time_ours(src, workdir / "ours_deflate", "DEFLATE") for _ in range(args.repeat))
-    print(f"gdal_calc.py x6 (DEFLATE GTiff)     {gdal:8.2f} s")
-    print(f"read-only (rasterio, all blocks)    {read:8.2f} s")
-    print(f"ours, six COGs ZSTD (default)       {ours:8.2f} s")
-    print(f"ours, six COGs DEFLATE              {ours_deflate:8.2f} s")
-    print(f"ratio gdal_calc / ours (ZSTD)       {gdal / ours:8.2f} x   (target >= 8)")
-    print(f"ratio gdal_calc / ours (DEFLATE)    {gdal / ours_deflate:8.2f} x")
-    print(f"ratio ours (ZSTD) / read-only       {ours / read:8.2f} x")
+    read = _best([time_read_only(src, workers) for _ in range(args.repeat)])
+    ours = _best([time_ours(src, workdir / "ours", "ZSTD") for _ in range(args.repeat)])
+    ours_deflate = _best([time_ours(src, workdir / "ours_deflate", "DEFLATE") for _ in range(args.repeat)])
+    ours_pred = _best([time_ours(src, workdir / "ours_pred", "ZSTD", True) for _ in range(args.repeat)])
+    load = os.getloadavg()[0]
+    print(f"{'':38s}{'wall s':>9s}{'CPU s':>9s}   (1-min load average {load:.1f} on {workers} CPUs)")
+    for label, (wall, cpu) in (("gdal_calc.py x6 (DEFLATE GTiff)", gdal), ("read-only (rasterio, all blocks)", read),
+                               ("ours, six COGs ZSTD (default)", ours), ("ours, six COGs DEFLATE", ours_deflate),
+                               ("ours, six COGs ZSTD + FP predictor", ours_pred)):
+        print(f"{label:38s}{wall:9.2f}{cpu:9.2f}")
+    print(f"ratio gdal_calc / ours (ZSTD)        wall {gdal[0] / ours[0]:6.2f} x  CPU {gdal[1] / ours[1]:6.2f} x"
+          "   (target >= 8 wall)")
+    print(f"ratio gdal_calc / ours (DEFLATE)     wall {gdal[0] / ours_deflate[0]:6.2f} x  "
+          f"CPU {gdal[1] / ours_deflate[1]:6.2f} x")
+    print(f"ratio gdal_calc / ours (ZSTD+pred)   wall {gdal[0] / ours_pred[0]:6.2f} x  "
+          f"CPU {gdal[1] / ours_pred[1]:6.2f} x")
+    print(f"ratio ours (ZSTD) / read-only        wall {ours[0] / read[0]:6.2f} x  CPU {ours[1] / read[1]:6.2f} x")
+    ours_cog, gdal_cog = cog_conversion_cost(src, workdir / "cog_cost")
+    print(f"COG conversion of one index, precomputed overviews: wall {ours_cog[0]:.2f} s CPU {ours_cog[1]:.2f} s; "
+          f"GDAL building overviews from a tiled GTiff: wall {gdal_cog[0]:.2f} s CPU {gdal_cog[1]:.2f} s")
     if args.mem_size:
         big = build_input(workdir / "ortho_big.tif", args.mem_size, seed=43)
         (workdir / "ortho.tif").unlink()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 import traceback
 from collections.abc import Iterable
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from pipeline.batch.discover import Flight
 from pipeline.batch.fingerprint import code_version, stage_fingerprint
-from pipeline.batch.stages import COLLECTION_STAGES, FLIGHT_STAGES, MARKER, OUT, RunContext, StageCall
+from pipeline.batch.stages import CODE_PACKAGES, COLLECTION_STAGES, FLIGHT_STAGES, MARKER, OUT, RunContext, StageCall
 from pipeline.common.atomic import atomic_dir
 from pipeline.errors import PipelineError
 
@@ -110,7 +111,8 @@ def run_in_folder(
 
     started = time.perf_counter()
     fp = stage_fingerprint(
-        name, _relative_argv(call, ctx), call.inputs, ctx.params_for(params_sections), code_version()
+        name, _relative_argv(call, ctx), call.inputs, ctx.params_for(params_sections),
+        ctx.code_for(name) or code_version(CODE_PACKAGES.get(name, ())),
     )
     marker = read_marker(final)
     if marker is not None and marker.get("fingerprint") == fp:
@@ -209,12 +211,13 @@ def remove_stale_temporaries(out: Path) -> list[Path]:
 
 
 def _limit_threads(threads: int) -> None:
-    """Keep each worker to its share of the cores (torch, BLAS, GDAL)."""
+    """Keep each worker to its share of the cores (torch, BLAS, GDAL).
+
+    torch is not imported for this (seconds): if a stage imports it later it
+    reads ``OMP_NUM_THREADS``; if it is already loaded its pool is resized.
+    """
     os.environ["OMP_NUM_THREADS"] = str(threads)
     os.environ["GDAL_NUM_THREADS"] = str(threads)
-    try:
-        import torch
-
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.set_num_threads(threads)
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass

@@ -1,17 +1,20 @@
 """Fingerprints that decide whether a flight's stage must run again.
 
 A stage's fingerprint is the SHA-256 of its name, its command line (paths
-made relative), the content of every input file, its parameters and the code
-version (a hash of the ``pipeline`` package's source files and ``cli.py``).
+made relative), the content of every input file, its params.yaml sections and
+its code version: a hash of the source of the packages the stage runs (e.g.
+``pipeline/ingest`` for indices), the foundation (``pipeline/common`` …) and,
+transitively, every ``pipeline`` module they import. A change in an unrelated
+package (say flight planning) reruns nothing.
 Unchanged fingerprint ⇒ the stage is skipped.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +31,14 @@ def file_digest(path: Path) -> str:
 
 
 def tree_digest(paths: Iterable[Path]) -> str:
-    """Digest over files and folders (every file below a folder, sorted by path)."""
+    """Digest over files and folders, in the order given (every file below a folder, sorted).
+
+    Names enter relative to each path's parent and the order is the caller's,
+    never the absolute paths', so the digest does not change when the flights'
+    root or the run's output folder is moved or renamed.
+    """
     h = hashlib.sha256()
-    for path in sorted(paths):
+    for path in paths:
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for f in files:
             if any(part.startswith(".") for part in f.relative_to(path.parent).parts):
@@ -40,16 +48,72 @@ def tree_digest(paths: Iterable[Path]) -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """Hash of the pipeline's source (``pipeline/**/*.py`` and ``cli.py``)."""
-    root = Path(__file__).resolve().parents[2]
-    sources = [*sorted((root / "pipeline").rglob("*.py")), root / "cli.py"]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: Always part of every stage's code: the foundation every command uses.
+FOUNDATION: tuple[str, ...] = ("pipeline/common", "pipeline/errors.py", "pipeline/config.py", "pipeline/__init__.py")
+
+
+def _imported_pipeline_modules(source: Path) -> set[str]:
+    """``pipeline.x.y`` modules a source file imports (static scan, any nesting level)."""
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return {n for n in names if n == "pipeline" or n.startswith("pipeline.")}
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    base = root / Path(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def code_files(packages: Iterable[str], root: Path = PROJECT_ROOT) -> list[Path]:
+    """Source files a stage's results depend on.
+
+    Every ``.py`` file of ``pipeline/<package>`` for each package, the
+    :data:`FOUNDATION`, and, transitively, every ``pipeline`` module those
+    files import (so a change in a helper another package provides counts).
+    """
+    seeds: list[Path] = []
+    for entry in (*FOUNDATION, *(f"pipeline/{p}" for p in packages)):
+        path = root / entry
+        seeds += sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.is_file() else []
+    seen: set[Path] = set()
+    todo = list(seeds)
+    while todo:
+        src = todo.pop()
+        if src in seen:
+            continue
+        seen.add(src)
+        for module in _imported_pipeline_modules(src):
+            found = _module_file(module, root)
+            if found is not None and found not in seen:
+                todo.append(found)
+    return sorted(seen)
+
+
+def code_version(packages: Iterable[str] = ("batch", "ingest", "detection", "outputs"),
+                 root: Path = PROJECT_ROOT) -> str:
+    """Hash of the source files :func:`code_files` lists for ``packages`` (16 hex digits).
+
+    Computed afresh on every call (a few milliseconds): the main process of a
+    run computes it once per stage and sends it to the workers, so one run
+    has one code version per stage even if files change meanwhile.
+    """
     h = hashlib.sha256()
-    for src in sources:
-        if src.is_file():
-            h.update(str(src.relative_to(root)).encode())
-            h.update(src.read_bytes())
+    for src in code_files(packages, root):
+        h.update(src.relative_to(root).as_posix().encode())
+        h.update(src.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -12,6 +12,7 @@ stages succeeded.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from pipeline.batch.discover import Discovery, Flight
 from pipeline.batch.execute import STATUSES, StageOutcome, remove_stale_temporaries, run_flight_stages, run_in_folder
 from pipeline.batch.fingerprint import code_version
 from pipeline.batch.stages import (
+    CODE_PACKAGES,
     COLLECTION_REQUIRES,
     COLLECTION_STAGES,
     FIELD_STATS,
@@ -45,7 +47,7 @@ class RunSummary:
     ignored: tuple[tuple[str, str], ...]
     workers: int
     scheduler: str
-    code: str
+    code: tuple[tuple[str, str], ...]
     stages: tuple[str, ...] = ()
     flights: tuple[str, ...] = ()
     removed_temporaries: tuple[str, ...] = ()
@@ -67,7 +69,7 @@ class RunSummary:
     def to_dict(self) -> dict[str, Any]:
         """The JSON document written to ``run_summary.json``."""
         return {
-            "code_version": self.code,
+            "code_version": dict(self.code),
             "workers": self.workers,
             "scheduler": self.scheduler,
             "stages": list(self.stages),
@@ -250,6 +252,7 @@ def reprocess(
         on_done: Progress callback per finished task.
         use_dask: False runs the per-flight stages in a plain loop (the benchmark baseline).
     """
+    ctx = with_code_versions(ctx, stages)
     removed = remove_stale_temporaries(ctx.out)
     per_flight = flight_stage_names(stages)
     outcomes: list[StageOutcome] = []
@@ -262,6 +265,11 @@ def reprocess(
     if on_done is not None and collection:
         on_done(collection)
     return finish_run(discovery, outcomes + collection, ctx, workers, scheduler, stages, removed)
+
+
+def with_code_versions(ctx: RunContext, stages: tuple[str, ...]) -> RunContext:
+    """``ctx`` with each stage's code version computed now (once per run, sent to every worker)."""
+    return dataclasses.replace(ctx, code=tuple((s, code_version(CODE_PACKAGES[s])) for s in stages))
 
 
 def finish_run(
@@ -279,7 +287,7 @@ def finish_run(
         ignored=tuple((str(p), r) for p, r in discovery.ignored),
         workers=workers,
         scheduler=scheduler or "local",
-        code=code_version(),
+        code=ctx.code,
         stages=stages,
         flights=tuple(f.flight_id for f in discovery.flights),
         removed_temporaries=tuple(str(p) for p in removed or ()),

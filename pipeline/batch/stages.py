@@ -45,7 +45,7 @@ class BatchSettings:
 
     indices: tuple[str, ...] = ("ndvi", "ndre", "gndvi", "savi", "osavi", "evi2")
     forecast_days: int = 5
-    forecast_window: int = 4
+    forecast_window: int = 3
     forecast_level: float = 0.8
     forecast_damping: float = 0.9
     chart_index: str = "ndvi"
@@ -62,6 +62,7 @@ class RunContext:
         params_file: params.yaml passed to every command as ``--params`` (None: the project's).
         params_json: The params sections as JSON (``{section: {key: value}}``), for fingerprints.
         root: The flights' root folder (made relative in fingerprints, so moving it reruns nothing).
+        code: ``(stage, code version)`` pairs computed once at the start of the run.
     """
 
     out: Path
@@ -70,6 +71,11 @@ class RunContext:
     params_file: Path | None = None
     params_json: str = "{}"
     root: Path | None = None
+    code: tuple[tuple[str, str], ...] = ()
+
+    def code_for(self, stage: str) -> str:
+        """The code version of ``stage`` fixed at the start of the run ("" if not computed)."""
+        return dict(self.code).get(stage, "")
 
     def flight_dir(self, flight: Flight, stage: str) -> Path:
         """Where a per-flight stage's outputs end up."""
@@ -106,6 +112,7 @@ class BatchStage:
         requires: Stages of the same flight that must succeed first.
         build: ``(flight, ctx, earlier_flights_of_same_area) -> StageCall``.
         params_sections: params.yaml sections the command reads (fingerprinted).
+        code_packages: ``pipeline`` packages whose source is the stage's code version.
         uses_history: Whether earlier flights' outputs of this stage are inputs
             (the stage then runs flight after flight within an area).
     """
@@ -114,6 +121,7 @@ class BatchStage:
     requires: tuple[str, ...]
     build: Callable[[Flight, RunContext, tuple[Flight, ...]], StageCall]
     params_sections: tuple[str, ...] = ()
+    code_packages: tuple[str, ...] = ()
     uses_history: bool = False
 
 
@@ -159,15 +167,19 @@ FLIGHT_STAGES: Mapping[str, BatchStage] = MappingProxyType(
     {
         s.name: s
         for s in (
-            BatchStage("indices", (), _indices, ("ingest",)),
-            BatchStage("predict", (), _predict, ("detection",)),
-            BatchStage("report", ("indices", "predict"), _report, ("outputs",), uses_history=True),
+            BatchStage("indices", (), _indices, ("ingest",), ("ingest",)),
+            BatchStage("predict", (), _predict, ("detection",), ("detection",)),
+            BatchStage("report", ("indices", "predict"), _report, ("outputs",), ("outputs",), uses_history=True),
         )
     }
 )
 #: Stages that run once over all flights after the per-flight stages, with the sections they read.
 COLLECTION_STAGES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {"timeseries": ("batch",), "publish": ("outputs",)}
+)
+#: The packages whose source is each stage's code version.
+CODE_PACKAGES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {**{n: s.code_packages for n, s in FLIGHT_STAGES.items()}, "timeseries": ("batch",), "publish": ("outputs",)}
 )
 #: What each collection stage needs from every flight.
 COLLECTION_REQUIRES: Mapping[str, tuple[str, ...]] = MappingProxyType(

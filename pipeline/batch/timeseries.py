@@ -24,7 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.batch.discover import parse_flight_dir
-from pipeline.batch.forecast import FieldSeries, Forecast, ForecastSettings, Trend, forecast, forecast_dates, trend
+from pipeline.batch.forecast import (
+    FieldSeries,
+    Forecast,
+    ForecastSettings,
+    Trend,
+    calibration_errors,
+    forecast,
+    forecast_dates,
+    trend,
+)
 from pipeline.common.atomic import atomic_path, atomic_write_text
 from pipeline.errors import InputError, SceneNotFoundError
 
@@ -117,12 +126,20 @@ class FieldOutlook:
 def outlooks(
     series: dict[tuple[str, str, str], FieldSeries], horizon_days: int, settings: ForecastSettings
 ) -> list[FieldOutlook]:
-    """Trend and day-by-day forecasts for every series with at least one valid value."""
+    """Trend and day-by-day forecasts for every series with at least one valid value.
+
+    The band of each index is calibrated on the one-step errors of all its
+    series (:func:`~pipeline.batch.forecast.calibration_errors`) when there are enough.
+    """
+    calibration = {
+        index: calibration_errors([s for (_a, _f, i), s in series.items() if i == index], settings=settings)
+        for index in {k[2] for k in series}
+    }
     result = []
-    for (area, _field, _index), s in sorted(series.items()):
+    for (area, _field, index), s in sorted(series.items()):
         if not any(math.isfinite(v) for v in s.values):
             continue
-        fcs = tuple(forecast(s, d, settings) for d in forecast_dates(s.dates[-1], horizon_days))
+        fcs = tuple(forecast(s, d, settings, calibration[index]) for d in forecast_dates(s.dates[-1], horizon_days))
         result.append(FieldOutlook(area, s, trend(s), fcs))
     return result
 
@@ -158,6 +175,31 @@ def write_outlooks(items: Sequence[FieldOutlook], out: Path, chart_index: str = 
     return written
 
 
+def history_chart(
+    field_id: str,
+    index: str,
+    points: Sequence[tuple[date, float]],
+    path: Path,
+    horizon_days: int = 5,
+    settings: ForecastSettings | None = None,
+) -> Path:
+    """Chart of one field's index over earlier flights plus the current one, with the forecast band.
+
+    For reports: ``points`` are ``(flight date, field mean)`` pairs (any order,
+    one per date), e.g. from earlier report summaries and this flight.
+
+    Raises:
+        InputError: no points, or a repeated date.
+    """
+    ordered = sorted(points)
+    if not ordered:
+        raise InputError(f"field {field_id!r}: no {index} values to chart")
+    series = FieldSeries(field_id, index, tuple(d for d, _ in ordered), tuple(float(v) for _, v in ordered))
+    cfg = settings or ForecastSettings()
+    fcs = tuple(forecast(series, d, cfg) for d in forecast_dates(series.dates[-1], horizon_days))
+    return write_chart(FieldOutlook("", series, trend(series), fcs), path)
+
+
 def write_chart(outlook: FieldOutlook, path: Path) -> Path:
     """A PNG of observed values, trend and forecast band (Japanese labels)."""
     import matplotlib
@@ -172,17 +214,23 @@ def write_chart(outlook: FieldOutlook, path: Path) -> Path:
     s = outlook.series
     obs_t = np.array(s.dates, dtype="datetime64[D]")
     fc_t = np.array([f.target for f in outlook.forecasts], dtype="datetime64[D]")
+    import matplotlib.dates as mdates
+
     fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=120)
+    last_t, last_v = obs_t[-1:], np.array([s.values[-1]])
+    band_t = np.concatenate([last_t, fc_t])
     ax.plot(obs_t, np.array(s.values), "o-", color="#0072B2", label="観測 (圃場平均)")
-    ax.fill_between(fc_t, np.array([f.low for f in outlook.forecasts]), np.array([f.high for f in outlook.forecasts]),
+    ax.fill_between(band_t, np.concatenate([last_v, [f.low for f in outlook.forecasts]]),
+                    np.concatenate([last_v, [f.high for f in outlook.forecasts]]),
                     color="#E69F00", alpha=0.3, label=f"予測の幅 ({int(outlook.forecasts[0].level * 100)}%)")
-    ax.plot(np.concatenate([obs_t[-1:], fc_t]), np.array([s.values[-1], *[f.value for f in outlook.forecasts]]), "--",
-            color="#D55E00",
+    ax.plot(band_t, np.concatenate([last_v, [f.value for f in outlook.forecasts]]), "--", color="#D55E00",
             label="予測")
     ax.set_ylabel(s.index.upper())
     ax.set_title(f"{s.field_id} の{s.index.upper()}の推移と{len(fc_t)}日先の予測", fontproperties=font)
-    ax.legend(prop=font, loc="lower right", fontsize=8)
+    ax.legend(prop=font, loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%m/%d"))
     fig.autofmt_xdate()
     fig.tight_layout()
     with atomic_path(path) as tmp:

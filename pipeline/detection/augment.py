@@ -18,11 +18,13 @@ import numpy as np
 
 @dataclass(frozen=True)
 class ChipArrays:
-    """A chip: ``bands (B, S, S)`` float32, ``labels (S, S)`` uint8, ``crops (S, S)`` uint8."""
+    """A chip: ``bands (B, S, S)`` float32, ``labels (S, S)`` uint8, ``crops (S, S)`` uint8,
+    ``reference (R, S, S)`` field medians of the relative indices (``None`` without)."""
 
     bands: np.ndarray
     labels: np.ndarray
     crops: np.ndarray
+    reference: np.ndarray | None = None
 
 
 def dihedral(arr: np.ndarray, k: int) -> np.ndarray:
@@ -54,4 +56,6 @@ def augment_chip(chip: ChipArrays, rng: np.random.Generator, brightness_range: f
         while (dy, dx) == (0, 0):
             dy, dx = (int(v) for v in rng.integers(-1, 2, size=2))
         bands[j] = shift_band(bands[j], dy, dx)
-    return ChipArrays(bands.astype(np.float32, copy=False), dihedral(chip.labels, k), dihedral(chip.crops, k))
+    reference = dihedral(chip.reference, k) if chip.reference is not None else None
+    return ChipArrays(bands.astype(np.float32, copy=False), dihedral(chip.labels, k), dihedral(chip.crops, k),
+                      reference)

@@ -39,6 +39,7 @@ class ModelCard:
         bands: Scene bands in model input order (matched by band description).
         sensor: Sensor the training scenes came from (``None`` if untagged).
         indices: Index channels appended after the bands.
+        relative_indices: Index channels relative to their field's median, appended last.
         mean: Per-channel normalisation mean (training chips only).
         std: Per-channel normalisation standard deviation.
         chip_size: Training chip side (pixels).
@@ -65,11 +66,12 @@ class ModelCard:
     mlflow_run_id: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    relative_indices: tuple[str, ...] = ()
     version: int = CARD_VERSION
 
     @property
     def in_channels(self) -> int:
-        return len(self.bands) + len(self.indices)
+        return len(self.bands) + len(self.indices) + len(self.relative_indices)
 
     @property
     def normalisation(self) -> Normalisation:
@@ -90,11 +92,12 @@ class ModelCard:
         if missing:
             problems.append(f"missing key(s) {missing}")
         if not problems:
-            for key in ("classes", "bands", "indices", "mean", "std"):
+            doc = {**doc, "relative_indices": doc.get("relative_indices", ())}
+            for key in ("classes", "bands", "indices", "mean", "std", "relative_indices"):
                 doc = {**doc, key: tuple(doc[key])}
-            if len(doc["mean"]) != len(doc["bands"]) + len(doc["indices"]):
-                problems.append(f"{len(doc['mean'])} normalisation means for {len(doc['bands'])} bands + "
-                                f"{len(doc['indices'])} indices")
+            n_in = len(doc["bands"]) + len(doc["indices"]) + len(doc["relative_indices"])
+            if len(doc["mean"]) != n_in:
+                problems.append(f"{len(doc['mean'])} normalisation means for {n_in} input channels")
             if tuple(doc["classes"]) != CLASS_NAMES:
                 problems.append(f"classes {list(doc['classes'])} differ from this version's {list(CLASS_NAMES)}")
         if problems:

@@ -16,6 +16,7 @@ class DetectionConfig:
     Attributes:
         bands: Scene bands used as inputs, by band description (file order does not matter).
         indices: Normalised-difference indices added as channels (see ``features.INDICES``).
+        relative_indices: Indices added relative to their field's median (``I − median_field(I)``).
         chip_size: Training chip side in pixels.
         chip_stride: Step between training chips in pixels (``< chip_size`` overlaps).
         val_fraction: Share of fields held out for validation (split by field).
@@ -38,27 +39,28 @@ class DetectionConfig:
         overlap: Overlap of inference windows in pixels (blended with linear ramps).
         batch_windows: Windows per inference forward pass.
         min_hotspot_area_m2: Hotspots smaller than this are dropped (specks).
-        flag_min_area_m2: A field is flagged when predicted disease area ≥ this ...
-        flag_min_fraction: ... and ≥ this share of the field's area.
+        flag_min_area_m2: A field is flagged when its largest predicted disease patch ≥ this (m²) ...
+        flag_min_fraction: ... and all predicted disease ≥ this share of the field (see metrics.py).
         model_name: Name of the model in the MLflow registry.
     """
 
     bands: tuple[str, ...] = ("blue", "green", "red", "nir", "red_edge")
     indices: tuple[str, ...] = ("ndvi", "ndre", "gndvi")
+    relative_indices: tuple[str, ...] = ("ndvi", "ndre", "gndvi")
     chip_size: int = 128
     chip_stride: int = 96
     val_fraction: float = 0.25
-    base_channels: int = 16
+    base_channels: int = 24
     epochs: int = 30
-    chips_per_epoch: int = 160
-    max_val_chips: int = 64
+    chips_per_epoch: int = 256
+    max_val_chips: int = 96
     batch_size: int = 16
-    learning_rate: float = 0.004
+    learning_rate: float = 0.002
     weight_decay: float = 0.0001
-    patience: int = 5
+    patience: int = 8
     max_train_seconds: float = 60.0
     disease_oversample: float = 3.0
-    max_class_weight: float = 10.0
+    max_class_weight: float = 5.0
     brightness_range: float = 0.2
     misregistration_prob: float = 0.3
     seed: int = 0
@@ -67,8 +69,8 @@ class DetectionConfig:
     overlap: int = 32
     batch_windows: int = 8
     min_hotspot_area_m2: float = 0.5
-    flag_min_area_m2: float = 2.0
-    flag_min_fraction: float = 0.005
+    flag_min_area_m2: float = 10.0
+    flag_min_fraction: float = 0.01
     model_name: str = "shimanto-disease"
 
     def __post_init__(self) -> None:

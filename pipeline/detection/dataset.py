@@ -102,15 +102,20 @@ def split_by_field(scenes: Sequence[LabelledScene], chips: Sequence[Chip], val_f
     return Split(train, val_chips, train_fields, frozenset(val))
 
 
-def chip_arrays(scenes: Sequence[LabelledScene], chip: Chip, size: int, side_fields: frozenset[FieldKey]) -> ChipArrays:
-    """Copy a chip out of its scene; pixels of fields not on this chip's side become IGNORE."""
+def chip_arrays(scenes: Sequence[LabelledScene], chip: Chip, size: int, side_fields: frozenset[FieldKey],
+                tables: Sequence[np.ndarray] | None = None) -> ChipArrays:
+    """Copy a chip out of its scene; pixels of fields not on this chip's side become IGNORE.
+
+    ``tables`` (one field-median table per scene) give the chip's reference planes.
+    """
     scene = scenes[chip.scene]
     sl = (slice(chip.row, chip.row + size), slice(chip.col, chip.col + size))
     labels = scene.labels[sl].copy()
     fidx = scene.field_index[sl]
     own = np.array([f for s, f in side_fields if s == chip.scene] + [0], dtype=np.int32)
     labels[~np.isin(fidx, own)] = IGNORE
-    return ChipArrays(scene.stack[(slice(None), *sl)].copy(), labels, scene.crops[sl].copy())
+    reference = tables[chip.scene][fidx].transpose(2, 0, 1).copy() if tables is not None else None
+    return ChipArrays(scene.stack[(slice(None), *sl)].copy(), labels, scene.crops[sl].copy(), reference)
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,8 @@ class Normalisation:
         return out.astype(np.float32, copy=False)
 
 
-def fit_normalisation(chips: Sequence[ChipArrays], bands: Sequence[str], indices: Sequence[str]) -> Normalisation:
+def fit_normalisation(chips: Sequence[ChipArrays], bands: Sequence[str], indices: Sequence[str],
+                      relative: Sequence[str] = ()) -> Normalisation:
     """Mean/std of each feature channel over the labelled valid pixels of ``chips`` (float64 sums).
 
     Pixels set to IGNORE (other side's fields, nodata) do not count, so the
@@ -137,7 +143,7 @@ def fit_normalisation(chips: Sequence[ChipArrays], bands: Sequence[str], indices
     """
     total = s1 = s2 = None
     for chip in chips:
-        feats = compute_features(chip.bands, bands, indices)
+        feats = compute_features(chip.bands, bands, indices, relative, chip.reference)
         ok = valid_mask(chip.bands) & (chip.labels != IGNORE)
         x = feats[:, ok].astype(np.float64)
         n = x.shape[1]
@@ -152,8 +158,13 @@ def fit_normalisation(chips: Sequence[ChipArrays], bands: Sequence[str], indices
     return Normalisation(tuple(float(v) for v in mean), tuple(float(v) for v in std))
 
 
-def class_weights(label_chips: Sequence[np.ndarray], max_weight: float) -> np.ndarray:
-    """Median-frequency balancing ``w_k = median(f) / f_k``, capped at ``max_weight`` (absent classes get 1)."""
+def class_weights(label_chips: Sequence[np.ndarray], max_weight: float, power: float = 0.5) -> np.ndarray:
+    """Softened median-frequency balancing ``w_k = (median(f) / f_k) ** power`` in ``[1/max_weight, max_weight]``.
+
+    ``power = 1`` is plain median-frequency balancing (Eigen & Fergus 2015); the
+    default square root keeps rare disease classes up-weighted without making
+    the model paint disease over healthy canopy. Absent classes get 1.
+    """
     counts = np.zeros(len(CLASSES), np.float64)
     for lab in label_chips:
         v = lab[lab != IGNORE]
@@ -162,7 +173,7 @@ def class_weights(label_chips: Sequence[np.ndarray], max_weight: float) -> np.nd
     weights = np.ones(len(CLASSES), np.float64)
     if present.any():
         freq = counts[present] / counts.sum()
-        weights[present] = np.clip(np.median(freq) / freq, 1.0 / max_weight, max_weight)
+        weights[present] = np.clip((np.median(freq) / freq) ** power, 1.0 / max_weight, max_weight)
     return weights.astype(np.float32)
 
 
@@ -174,7 +185,8 @@ def sampling_order(chips: Sequence[Chip], oversample: float, rng: np.random.Gene
 
 def make_batch(chips: Sequence[ChipArrays], bands: Sequence[str], indices: Sequence[str], norm: Normalisation,
                rng: np.random.Generator | None = None, brightness_range: float = 0.0,
-               misregistration_prob: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               misregistration_prob: float = 0.0, relative: Sequence[str] = ()
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features ``(N, C, S, S)``, labels ``(N, S, S)`` int64 and crops ``(N, S, S)`` int64 of a batch.
 
     With ``rng`` each chip is augmented (:func:`augment_chip`) before features are computed.
@@ -184,7 +196,7 @@ def make_batch(chips: Sequence[ChipArrays], bands: Sequence[str], indices: Seque
         if rng is not None:
             chip = augment_chip(chip, rng, brightness_range, misregistration_prob)
         ok = valid_mask(chip.bands)
-        xs.append(norm.apply(compute_features(chip.bands, bands, indices), ok))
+        xs.append(norm.apply(compute_features(chip.bands, bands, indices, relative, chip.reference), ok))
         lab = chip.labels.copy()
         lab[~ok] = IGNORE
         ys.append(lab)

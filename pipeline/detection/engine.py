@@ -15,6 +15,7 @@ floats whatever the scene height. Bands are read one window row at a time.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -22,14 +23,15 @@ import numpy as np
 import rasterio
 import torch
 from affine import Affine
+from rasterio.enums import Resampling
 from rasterio.features import rasterize
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from pipeline.detection.card import ModelCard
 from pipeline.detection.classes import CROP_NONE, CROP_UNKNOWN, DISEASE_IDS, IGNORE, crop_code
-from pipeline.detection.features import compute_features, valid_mask
-from pipeline.detection.model import mask_logits
+from pipeline.detection.features import compute_features, field_median_table, sample_step, valid_mask
+from pipeline.detection.model import fuse_for_inference, mask_logits
 from pipeline.detection.scenes import Field
 
 
@@ -48,6 +50,21 @@ class Strip:
     classes: np.ndarray
     disease_probability: np.ndarray
     field_index: np.ndarray
+
+
+def read_rows(src: rasterio.DatasetReader, positions: Sequence[int], row: int, n_rows: int) -> np.ndarray:
+    """Bands ``positions`` of rows ``[row, row + n_rows)`` as float32, NaN for nodata and below the scene.
+
+    Reads only in-bounds rows (a plain windowed read; rasterio's boundless reads
+    go through a slower VRT) and pads with NaN.
+    """
+    inside = max(0, min(n_rows, src.height - row))
+    out = np.full((len(positions), n_rows, src.width), np.nan, np.float32)
+    if inside:
+        out[:, :inside] = src.read(list(positions), window=Window(0, row, src.width, inside), out_dtype=np.float32)
+    if src.nodata is not None and not np.isnan(src.nodata):
+        out[out == src.nodata] = np.nan
+    return out
 
 
 def window_starts(length: int, window: int, overlap: int) -> list[int]:
@@ -95,43 +112,60 @@ class WindowPredictor:
     """Runs the model on batches of windows and returns masked class probabilities."""
 
     def __init__(self, model: torch.nn.Module, card: ModelCard, device: torch.device) -> None:
-        self.model = model.to(device).eval()
+        self.model = fuse_for_inference(copy.deepcopy(model)).to(device).eval()
         self.card = card
         self.device = device
         self.norm = card.normalisation
 
-    def features(self, bands: np.ndarray) -> np.ndarray:
-        """Normalised features of a ``(B, H, W)`` block (0 at nodata)."""
-        return self.norm.apply(compute_features(bands, self.card.bands, self.card.indices), valid_mask(bands))
+    def features(self, bands: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+        """Normalised features of a ``(B, H, W)`` block (0 at nodata); ``reference`` are field medians."""
+        card = self.card
+        feats = compute_features(bands, card.bands, card.indices, card.relative_indices, reference)
+        return self.norm.apply(feats, valid_mask(bands))
 
     @torch.inference_mode()
-    def probabilities(self, feats: np.ndarray, crops: np.ndarray) -> np.ndarray:
-        """``(N, K, H, W)`` softmax probabilities of ``(N, C, H, W)`` features with crop masking."""
+    def probabilities(self, feats: np.ndarray, crops: np.ndarray) -> torch.Tensor:
+        """``(N, K, H, W)`` softmax probabilities (on the device) of ``(N, C, H, W)`` features, crop-masked."""
         x = torch.from_numpy(feats).to(self.device, non_blocking=True)
         c = torch.from_numpy(crops.astype(np.int64)).to(self.device, non_blocking=True)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             logits = self.model(x)
-        probs = torch.softmax(mask_logits(logits.float(), c), dim=1)
-        return probs.cpu().numpy()
+        return torch.softmax(mask_logits(logits.float(), c), dim=1)
+
+
+def median_table(src: rasterio.DatasetReader, positions: Sequence[int], card: ModelCard,
+                 fields: Sequence[Field] | None) -> np.ndarray:
+    """Field medians of the card's relative indices from a sampled read (every ``sample_step`` pixel)."""
+    step = sample_step(src.height, src.width)
+    shape = (len(positions), -(-src.height // step), -(-src.width // step))
+    stack = src.read(list(positions), out_shape=shape, out_dtype=np.float32, resampling=Resampling.nearest)
+    if src.nodata is not None and not np.isnan(src.nodata):
+        stack[stack == src.nodata] = np.nan
+    fidx, _ = field_raster(fields, shape[1], shape[2], src.transform @ Affine.scale(step))
+    return field_median_table(stack, card.bands, card.relative_indices, fidx,
+                              max((f.index for f in fields or ()), default=0))
 
 
 def predict_strips(src: rasterio.DatasetReader, positions: Sequence[int], predictor: WindowPredictor,
                    fields: Sequence[Field] | None, window: int, overlap: int, batch_windows: int) -> Iterator[Strip]:
     """Yield final output strips of scene ``src`` top to bottom (see module docstring)."""
+    table = median_table(src, positions, predictor.card, fields) if predictor.card.relative_indices else None
     height, width = src.height, src.width
     n_classes = len(predictor.card.classes)
     weights = ramp_weights(window, overlap)
     disease = list(DISEASE_IDS)
     row_starts, col_starts = window_starts(height, window, overlap), window_starts(width, window, overlap)
-    acc = np.zeros((n_classes, window, width), np.float32)
-    wsum = np.zeros((window, width), np.float32)
+    dev = predictor.device
+    w_t = torch.from_numpy(weights).to(dev)
+    disease_t = torch.tensor(disease, device=dev)
+    acc = torch.zeros((n_classes, window, width), device=dev)
+    wsum = torch.zeros((window, width), device=dev)
     for k, r in enumerate(row_starts):  # acc[:, 0] is scene row r: rows above r were yielded already
         win = Window(0, r, width, window)
-        bands = src.read(list(positions), window=win, out_dtype=np.float32, boundless=True, fill_value=np.nan)
-        if src.nodata is not None and not np.isnan(src.nodata):
-            bands[bands == src.nodata] = np.nan
+        bands = read_rows(src, positions, r, window)
         fidx, crops = field_raster(fields, window, width, window_transform(win, src.transform))
-        feats = predictor.features(bands)
+        reference = table[fidx].transpose(2, 0, 1) if table is not None else None
+        feats = predictor.features(bands, reference)
         wc = min(window, width)
         for b0 in range(0, len(col_starts), batch_windows):
             cols = col_starts[b0 : b0 + batch_windows]
@@ -141,18 +175,21 @@ def predict_strips(src: rasterio.DatasetReader, positions: Sequence[int], predic
                 fx[j, :, :, :wc] = feats[:, :, c : c + wc]
                 cx[j, :, :wc] = crops[:, c : c + wc]
             probs = predictor.probabilities(fx, cx)
-            for j, c in enumerate(cols):
-                acc[:, :, c : c + wc] += probs[j, :, :, :wc] * weights[:, :wc]
-                wsum[:, c : c + wc] += weights[:, :wc]
+            with torch.no_grad():
+                for j, c in enumerate(cols):
+                    acc[:, :, c : c + wc] += probs[j, :, :, :wc] * w_t[:, :wc]
+                    wsum[:, c : c + wc] += w_t[:, :wc]
         n_final = (row_starts[k + 1] if k + 1 < len(row_starts) else height) - r
-        prob = acc[:, :n_final] / np.maximum(wsum[:n_final], 1e-12)
+        with torch.no_grad():
+            prob = acc[:, :n_final] / wsum[:n_final].clamp_min(1e-12)
+            classes = prob.argmax(dim=0).to(torch.uint8).cpu().numpy()
+            dprob = prob.index_select(0, disease_t).sum(dim=0).cpu().numpy().astype(np.float32)
         ok = valid_mask(bands[:, :n_final])
-        classes = prob.argmax(axis=0).astype(np.uint8)
-        dprob = prob[disease].sum(axis=0).astype(np.float32)
         classes[~ok] = IGNORE
         dprob[~ok] = np.nan
         yield Strip(r, classes, dprob, fidx[:n_final].copy())
-        acc = np.roll(acc, -n_final, axis=1)
-        acc[:, -n_final:] = 0.0
-        wsum = np.roll(wsum, -n_final, axis=0)
-        wsum[-n_final:] = 0.0
+        with torch.no_grad():
+            acc = torch.roll(acc, -n_final, dims=1)
+            acc[:, -n_final:] = 0.0
+            wsum = torch.roll(wsum, -n_final, dims=0)
+            wsum[-n_final:] = 0.0

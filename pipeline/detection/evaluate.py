@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import rasterio
 
 from pipeline.common.progress import progress_task
 from pipeline.detection.card import load_model
+from pipeline.detection.classes import IGNORE
 from pipeline.detection.engine import WindowPredictor, pick_device, predict_strips, window_starts
 from pipeline.detection.metrics import MetricAccumulator, flag_fields, summarise
 from pipeline.detection.predict import InferenceSettings
@@ -32,6 +34,7 @@ def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: Inferen
     for folder in surveys:
         scene = load_labelled_scene(folder, card.bands, card.sensor)
         survey_acc = MetricAccumulator()
+        predicted = np.full(scene.labels.shape, IGNORE, np.uint8)
         scene_path = Path(folder) / "scene.tif"
         positions = band_positions(scene_bands(scene_path), card.bands, card.sensor, scene_path)
         with rasterio.open(scene_path) as src, \
@@ -43,7 +46,9 @@ def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: Inferen
                 truth, fidx = scene.labels[rows], scene.field_index[rows]
                 survey_acc.add(truth, strip.classes, fidx)
                 acc.add(truth, strip.classes, fidx)
+                predicted[rows] = strip.classes
                 prog.advance(task)  # type: ignore[arg-type]
+        survey_acc.add_patches(scene.labels, predicted, scene.field_index)
         names = {f.index: (f.field_id, f.crop) for f in scene.fields}
         for flag in flag_fields(survey_acc, names, scene.pixel_area_m2, flag_min_area_m2, flag_min_fraction):
             flags.append({"survey": scene.name, **dataclasses.asdict(flag)})

@@ -59,23 +59,65 @@ def check_feature_spec(bands: Sequence[str], indices: Sequence[str]) -> list[str
     return problems
 
 
-def feature_names(bands: Sequence[str], indices: Sequence[str]) -> tuple[str, ...]:
+def feature_names(bands: Sequence[str], indices: Sequence[str], relative: Sequence[str] = ()) -> tuple[str, ...]:
     """Channel names of :func:`compute_features` output, in order."""
-    return (*bands, *indices)
+    return (*bands, *indices, *(f"{n}_minus_field_median" for n in relative))
 
 
-def compute_features(stack: np.ndarray, bands: Sequence[str], indices: Sequence[str]) -> np.ndarray:
-    """Stack bands and indices into model input channels.
+def index_planes(stack: np.ndarray, bands: Sequence[str], names: Sequence[str]) -> np.ndarray:
+    """``(len(names), ...)`` index values (NaN where a band is NaN)."""
+    pos = {name: i for i, name in enumerate(bands)}
+    out = np.stack([normalized_difference(stack[pos[INDICES[n][0]]], stack[pos[INDICES[n][1]]]) for n in names]) \
+        if names else np.zeros((0, *stack.shape[1:]), np.float32)
+    out[:, ~np.all(np.isfinite(stack), axis=0)] = np.nan
+    return out
+
+
+def sample_step(height: int, width: int, max_pixels: float = 4.0e6) -> int:
+    """Pixel step of the sampled grid used for field medians (at most ~``max_pixels`` samples)."""
+    return max(1, int(np.ceil(np.sqrt(height * width / max_pixels))))
+
+
+def field_median_table(stack: np.ndarray, bands: Sequence[str], names: Sequence[str], field_index: np.ndarray,
+                       n_fields: int) -> np.ndarray:
+    """Median of each index over each field's valid pixels: ``(n_fields + 1, len(names))`` float32.
+
+    Row 0 is the median over pixels outside every field (the whole scene when
+    there is no fields layer); a field without valid pixels gets row 0.
+    ``stack`` and ``field_index`` are usually a sampled grid (:func:`sample_step`).
+    """
+    planes = index_planes(stack, bands, names)
+    table = np.zeros((n_fields + 1, len(names)), np.float32)
+    ok = np.all(np.isfinite(planes), axis=0) if len(names) else np.zeros(field_index.shape, bool)
+    fid = np.where(ok, field_index, -1)
+    for f in range(n_fields + 1):
+        sel = fid == f
+        if sel.any():
+            table[f] = np.median(planes[:, sel], axis=1)
+        elif f > 0:
+            table[f] = table[0]
+    return table
+
+
+def compute_features(stack: np.ndarray, bands: Sequence[str], indices: Sequence[str], relative: Sequence[str] = (),
+                     reference: np.ndarray | None = None) -> np.ndarray:
+    """Stack bands, indices and field-relative indices into model input channels.
 
     Args:
         stack: ``(len(bands), ...)`` reflectance (NaN for nodata), any trailing shape.
         bands: Names of the planes of ``stack``.
         indices: Index names from :data:`INDICES`.
+        relative: Indices given relative to the pixel's field: ``I − median_field(I)``
+            (a disease patch is a local departure from its field's canopy, whatever
+            the growth stage or illumination of the flight).
+        reference: ``(len(relative), ...)`` field medians broadcast to the pixels.
 
     Returns:
-        ``(len(bands) + len(indices), ...)`` float32; NaN bands become 0.
+        ``(len(bands) + len(indices) + len(relative), ...)`` float32; NaN inputs become 0.
     """
-    problems = check_feature_spec(bands, indices)
+    problems = check_feature_spec(bands, (*indices, *relative))
+    if relative and (reference is None or reference.shape[0] != len(relative)):
+        problems.append(f"{len(relative)} relative indices need a reference of as many planes")
     if problems:
         raise InputError("; ".join(problems))
     if stack.shape[0] != len(bands):
@@ -83,6 +125,9 @@ def compute_features(stack: np.ndarray, bands: Sequence[str], indices: Sequence[
     pos = {name: i for i, name in enumerate(bands)}
     planes = [np.nan_to_num(stack[i].astype(np.float32, copy=False), nan=0.0) for i in range(len(bands))]
     planes += [normalized_difference(stack[pos[INDICES[n][0]]], stack[pos[INDICES[n][1]]]) for n in indices]
+    if relative and reference is not None:
+        rel = index_planes(stack, bands, relative) - reference
+        planes += [np.nan_to_num(p, nan=0.0).astype(np.float32) for p in rel]
     return np.stack(planes, axis=0)
 
 

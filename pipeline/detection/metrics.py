@@ -4,11 +4,13 @@
 * Per class: ``IoU = TP / (TP + FP + FN)``, ``F1 = 2TP / (2TP + FP + FN)``.
 * Disease IoU: the union of disease classes against everything else, over
   field pixels only.
-* Field flagging: a field is *flagged* when its predicted disease area is at
-  least ``flag_min_area_m2`` **and** at least ``flag_min_fraction`` of the
-  field's area; it is *diseased* when its labelled disease area reaches the
-  same thresholds. Missed = diseased and not flagged; false alarm = flagged and
-  not diseased.
+* Field flagging: a field is *flagged* when its largest connected patch of
+  predicted disease (8-connected, any disease class) is at least
+  ``flag_min_area_m2`` **and** all predicted disease covers at least
+  ``flag_min_fraction`` of the field; it is *diseased* when its labelled
+  disease passes the same two tests. A patch, not scattered specks, is what a
+  grower can walk to. Missed = diseased and not flagged; false alarm = flagged
+  and not diseased.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
 from pipeline.detection.classes import CLASSES, DISEASE_IDS, IGNORE
 
@@ -33,6 +36,15 @@ class MetricAccumulator:
     field_pixels: dict[int, int] = field(default_factory=dict)
     field_pred_disease: dict[int, int] = field(default_factory=dict)
     field_true_disease: dict[int, int] = field(default_factory=dict)
+    field_pred_patch: dict[int, int] = field(default_factory=dict)
+    field_true_patch: dict[int, int] = field(default_factory=dict)
+
+    def add_patches(self, truth: np.ndarray, pred: np.ndarray, field_index: np.ndarray) -> None:
+        """Record the largest disease patch per field of a whole scene (call once per scene)."""
+        disease = np.array(DISEASE_IDS)
+        for store, classes in ((self.field_pred_patch, pred), (self.field_true_patch, truth)):
+            for f, n in largest_patches(np.isin(classes, disease) & (field_index > 0), field_index).items():
+                store[f] = max(store.get(f, 0), n)
 
     def add(self, truth: np.ndarray, pred: np.ndarray, field_index: np.ndarray) -> None:
         """Add a block of labels, predictions (uint8 class ids) and field indices."""
@@ -52,6 +64,18 @@ class MetricAccumulator:
             ids, n = np.unique(values, return_counts=True)
             for i, c in zip(ids.tolist(), n.tolist(), strict=True):
                 counts[i] = counts.get(i, 0) + c
+
+
+def largest_patches(mask: np.ndarray, field_index: np.ndarray) -> dict[int, int]:
+    """Pixels of the largest 8-connected patch of ``mask`` inside each field (patches split at field borders)."""
+    comp, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return {}
+    sel = comp > 0
+    n_fields = int(field_index.max()) + 1
+    counts = np.bincount(comp[sel].astype(np.int64) * n_fields + field_index[sel], minlength=(n + 1) * n_fields)
+    per = counts.reshape(n + 1, n_fields).max(axis=0)
+    return {f: int(per[f]) for f in range(1, n_fields) if per[f] > 0}
 
 
 def per_class_scores(confusion: np.ndarray) -> dict[str, dict[str, float]]:
@@ -80,6 +104,7 @@ class FieldFlag:
     area_m2: float
     predicted_disease_m2: float
     labelled_disease_m2: float
+    largest_predicted_patch_m2: float
     flagged: bool
     diseased: bool
 
@@ -93,11 +118,15 @@ def flag_fields(acc: MetricAccumulator, fields: dict[int, tuple[str, str]], pixe
         pred = acc.field_pred_disease.get(idx, 0) * pixel_area_m2
         true = acc.field_true_disease.get(idx, 0) * pixel_area_m2
 
-        def over(a: float, area: float = area) -> bool:
-            return a >= min_area_m2 and a >= min_fraction * area
+        pred_patch = acc.field_pred_patch.get(idx, 0) * pixel_area_m2
+        true_patch = acc.field_true_patch.get(idx, 0) * pixel_area_m2
+
+        def over(total: float, patch: float, area: float = area) -> bool:
+            return patch >= min_area_m2 and total >= min_fraction * area
 
         fid, crop = fields.get(idx, (str(idx), "unknown"))
-        out.append(FieldFlag(fid, crop, round(area, 2), round(pred, 2), round(true, 2), over(pred), over(true)))
+        out.append(FieldFlag(fid, crop, round(area, 2), round(pred, 2), round(true, 2), round(pred_patch, 2),
+                             over(pred, pred_patch), over(true, true_patch)))
     return out
 
 

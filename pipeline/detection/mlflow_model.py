@@ -9,7 +9,6 @@ path), ``out`` (output folder) and optional ``fields`` (GeoJSON path) and runs
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import mlflow
 from mlflow.pyfunc import PythonModel, PythonModelContext
@@ -24,7 +23,8 @@ class DiseaseModel(PythonModel):
         self.model_dir = Path(context.artifacts["model_dir"])
         self.card = read_card(self.model_dir)
 
-    def predict(self, context: PythonModelContext, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+    # No type hints on purpose: MLflow would read them as an input schema (a DataFrame is passed).
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         import pandas as pd
 
         from pipeline.detection.predict import predict_scene

@@ -79,6 +79,8 @@ def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path
     predictor = WindowPredictor(model, card, device)
     out_dir.mkdir(parents=True, exist_ok=True)
     collector = HotspotCollector(info.transform, simplify_m=0.5 * abs(info.transform.a))
+    pixel_area = abs(info.transform.a * info.transform.e)
+    min_pixels = int(settings.min_hotspot_area_m2 / pixel_area) if pixel_area > 0 else 0
     tags = {"CLASS_NAMES": json.dumps([c.name for c in CLASSES]), "MODEL_RUN": card.mlflow_run_id or "unknown",
             "MODEL_DATA_HASH": card.training_data_hash, "SOURCE_SCENE": scene.name}
     work = Path(tempfile.mkdtemp(prefix=".predict.", dir=out_dir))
@@ -97,7 +99,7 @@ def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path
                     for strip in predict_strips(src, positions, predictor, fields, settings.window,
                                                 settings.overlap, settings.batch_windows):
                         _write_strip(cls_dst, prob_dst, strip)
-                        collector.add(strip)
+                        collector.add(strip, min_pixels)
                         progress.advance(task)  # type: ignore[arg-type]
         _to_cog(cls_tmp, work / CLASSES_NAME.replace(".tif", ".cog.tif"), "NEAREST")
         _to_cog(prob_tmp, work / PROBABILITY_NAME.replace(".tif", ".cog.tif"), "AVERAGE")

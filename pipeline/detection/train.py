@@ -38,6 +38,7 @@ from pipeline.detection.dataset import (
     split_by_field,
 )
 from pipeline.detection.engine import pick_device
+from pipeline.detection.features import field_median_table, sample_step
 from pipeline.detection.model import build_model, mask_logits
 from pipeline.detection.scenes import LabelledScene, hash_inputs, load_labelled_scene
 from pipeline.errors import InputError
@@ -66,6 +67,13 @@ class TrainResult:
     history: tuple[EpochResult, ...]
     confusion: np.ndarray
     samples: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
+
+
+def scene_median_table(scene: LabelledScene, cfg: DetectionConfig) -> np.ndarray:
+    """Field medians of the relative indices on the sampled grid (same rule as inference)."""
+    step = sample_step(*scene.labels.shape)
+    return field_median_table(scene.stack[:, ::step, ::step], cfg.bands, cfg.relative_indices,
+                              scene.field_index[::step, ::step], len(scene.fields))
 
 
 def seed_everything(seed: int, threads: int) -> np.random.Generator:
@@ -123,20 +131,21 @@ class Trainer:
         if not self.split.train or not self.split.val:
             raise InputError(f"the surveys give {len(self.split.train)} training and {len(self.split.val)} "
                              "validation chips; provide more fields (at least two per crop) or a smaller chip_size")
+        self.tables = [scene_median_table(s, cfg) for s in self.scenes]
         train_arrays = [self._chip(c, True) for c in self.split.train]
-        self.norm: Normalisation = fit_normalisation(train_arrays, cfg.bands, cfg.indices)
+        self.norm: Normalisation = fit_normalisation(train_arrays, cfg.bands, cfg.indices, cfg.relative_indices)
         self.weights = torch.as_tensor(class_weights([a.labels for a in train_arrays], cfg.max_class_weight))
-        self.model = build_model(ARCHITECTURE, len(cfg.bands) + len(cfg.indices), len(CLASSES),
-                                 cfg.base_channels).to(self.device)
+        n_in = len(cfg.bands) + len(cfg.indices) + len(cfg.relative_indices)
+        self.model = build_model(ARCHITECTURE, n_in, len(CLASSES), cfg.base_channels).to(self.device)
 
     def _chip(self, chip: Chip, train: bool) -> Any:
         side = self.split.train_fields if train else self.split.val_fields
-        return chip_arrays(self.scenes, chip, self.cfg.chip_size, side)
+        return chip_arrays(self.scenes, chip, self.cfg.chip_size, side, self.tables)
 
     def _tensors(self, arrays: Sequence[Any], augment: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         cfg = self.cfg
         x, y, c = make_batch(arrays, cfg.bands, cfg.indices, self.norm, self.rng if augment else None,
-                             cfg.brightness_range, cfg.misregistration_prob)
+                             cfg.brightness_range, cfg.misregistration_prob, cfg.relative_indices)
         return (torch.from_numpy(x).to(self.device), torch.from_numpy(y).to(self.device),
                 torch.from_numpy(c).to(self.device))
 
@@ -231,7 +240,8 @@ def make_card(trainer: Trainer, surveys: Sequence[Path], history: Sequence[Epoch
     cfg = trainer.cfg
     return ModelCard(
         architecture=ARCHITECTURE, base_channels=cfg.base_channels, classes=CLASS_NAMES, bands=cfg.bands,
-        sensor=trainer.scenes[0].sensor, indices=cfg.indices, mean=trainer.norm.mean, std=trainer.norm.std,
+        sensor=trainer.scenes[0].sensor, indices=cfg.indices, relative_indices=cfg.relative_indices,
+        mean=trainer.norm.mean, std=trainer.norm.std,
         chip_size=cfg.chip_size, gsd_m=round(abs(trainer.scenes[0].transform.a), 4),
         training_data_hash=hash_inputs(surveys), git_commit=git_commit(), mlflow_run_id=run_id, metrics=metrics,
         params={**dataclasses.asdict(cfg), "epochs_run": len(history),

@@ -3,11 +3,13 @@
 One pass over the input: windows aligned to the input's internal blocks (merged to
 about ``window_pixels`` pixels) are read ONCE, with only the bands the requested
 indices need, by a pool of threads (one reader per thread and file; GDAL
-decompression and NumPy release the GIL). Every index of a window is computed and
-written to an uncompressed tiled GeoTIFF in the same pass; then each of those is
-turned into a DEFLATE (or ZSTD) Cloud-Optimized GeoTIFF with overviews by GDAL's
-COG driver, the conversions also running in parallel. Memory stays bounded: at
-most ``2 x workers`` windows are in flight.
+decompression and NumPy release the GIL). Every index of a window, and its
+overview pyramid (NaN-aware 2 x 2 means, :mod:`pipeline.ingest.overviews`), is
+computed and stored in the same pass into raw float32 grids (short-lived memory
+maps: no lock, no GDAL write cache). Then GDAL's COG driver turns each grid,
+through a VRT that declares the precomputed overviews, into a compressed
+Cloud-Optimized GeoTIFF, conversions running in parallel. Memory stays bounded:
+at most ``2 x workers`` windows are in flight and the GDAL cache is capped.
 """
 
 from __future__ import annotations
@@ -49,15 +51,17 @@ class EngineSettings:
         blocksize: COG tile size in pixels.
         overview_resampling: Overview resampling of the COGs.
         cache_mb: GDAL block cache (MiB) during the pass; bounds memory (GDAL's default is 5% of RAM).
+        predictor: TIFF floating-point predictor (3): COGs ~11% smaller on canopy, ~15% more CPU in total.
     """
 
     workers: int = 0
     window_pixels: int = 1 << 20
-    compress: str = "DEFLATE"
-    level: int = 0
+    compress: str = "ZSTD"
+    level: int = 1
     blocksize: int = 512
     overview_resampling: str = "AVERAGE"
     cache_mb: int = 128
+    predictor: bool = False
 
     @property
     def threads(self) -> int:
@@ -258,7 +262,7 @@ def to_cog(src: Path, dst: Path, settings: EngineSettings) -> Path:
         "COMPRESS": settings.compress, "BLOCKSIZE": settings.blocksize,
         "OVERVIEW_RESAMPLING": settings.overview_resampling, "BIGTIFF": "IF_SAFER", "NUM_THREADS": 1,
     }
-    if settings.compress.upper() in {"DEFLATE", "ZSTD", "LZW", "LZMA"}:
+    if settings.predictor and settings.compress.upper() in {"DEFLATE", "ZSTD", "LZW", "LZMA"}:
         options["PREDICTOR"] = "FLOATING_POINT"
     if settings.level:
         options["LEVEL"] = settings.level

@@ -263,6 +263,8 @@ def evaluate(resolved: Sequence[ResolvedIndex], bands: BandArrays) -> dict[str, 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for r in resolved:
             values = np.asarray(r.function(floats), dtype=np.float32)
-            values[~np.isfinite(values)] = np.nan
+            infinite = np.isinf(values)  # overflow (x / tiny) or a spyndex formula dividing by zero
+            if infinite.any():
+                values[infinite] = np.nan
             out[r.name] = values
     return out

@@ -31,6 +31,7 @@ FOOTER = "四万十町 ドローン圃場調査"
 CAUTION = "地図は、ドローンの写真から計算した目安です。病気かどうかは、畑で株を見て確かめてください。"
 MAP_LEGEND = "地図の上が北です。白い線＝畑の境、ピンクの線＝病気の疑いがある所、丸い数字＝見に行く場所の番号。"
 NOTHING_FOUND = "病気の疑いがある場所は見つかりませんでした。いつも通りの見回りで大丈夫です。"
+TREND_NOTE = "青い点＝これまでの調査の畑の平均、破線＝これから数日の見込み、オレンジの帯＝見込みの幅（80%）。"
 QR_HELP = "QRコードをスマートフォンのカメラで読み取ると、地図アプリでその場所が開きます。"
 
 
@@ -123,7 +124,8 @@ def _finding_row(f: Finding, st: Mapping[str, ParagraphStyle]) -> list[object]:
 
 
 def _field_page(
-    summary: FieldSummary, map_png: Path, change: Change | None, st: Mapping[str, ParagraphStyle]
+    summary: FieldSummary, map_png: Path, change: Change | None, st: Mapping[str, ParagraphStyle],
+    trend_png: Path | None = None,
 ) -> list[object]:
     field = summary.field
     story: list[object] = [
@@ -134,6 +136,9 @@ def _field_page(
         _figures_table(summary, change, st),
         Spacer(1, 0.3 * cm),
     ]
+    if trend_png is not None:
+        story += [Image(str(trend_png), width=14.0 * cm, height=7.0 * cm), Paragraph(TREND_NOTE, st["small"]),
+                  Spacer(1, 0.3 * cm)]
     if not summary.findings:
         story.append(Paragraph(NOTHING_FOUND, st["big"]))
         return story
@@ -223,6 +228,7 @@ def write_report_pdf(
     map_pngs: Mapping[str, Path],
     changes: Mapping[str, Change],
     overview: Path | None = None,
+    trend_pngs: Mapping[str, Path] | None = None,
 ) -> Path:
     """Write one grower's report, atomically.
 
@@ -234,13 +240,15 @@ def write_report_pdf(
         map_pngs: field_id → rendered field map PNG.
         changes: field_id → change since the previous flight (fields without history omitted).
         overview: PNG of all the grower's fields for the cover page.
+        trend_pngs: field_id → chart of the index over earlier flights with its forecast (``--history``).
     """
     _register_font()
     st = _styles()
     story = _cover(grower, format_date(flight_date), summaries, st, overview)
     for s in summaries:
         story.append(PageBreak())
-        page = _field_page(s, map_pngs[s.field.field_id], changes.get(s.field.field_id), st)
+        page = _field_page(s, map_pngs[s.field.field_id], changes.get(s.field.field_id), st,
+                           (trend_pngs or {}).get(s.field.field_id))
         story.extend([page[0], KeepTogether(page[1:4]), *page[4:]])
     with atomic_path(path) as tmp:
         doc = SimpleDocTemplate(

@@ -89,6 +89,41 @@ def load_history(dirs: Sequence[Path], before: str) -> dict[str, Change]:
     }
 
 
+def history_points(dirs: Sequence[Path], before: str) -> dict[str, list[tuple[str, str, float]]]:
+    """field_id → ``[(ISO date, index, field mean)]`` from earlier report folders (dates before ``before``).
+
+    Call after :func:`load_history`, which validates the summaries.
+    """
+    points: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
+    for d in dirs:
+        doc = json.loads((Path(d) / SUMMARY_NAME).read_text(encoding="utf-8"))
+        if str(doc["date"]) >= before:
+            continue
+        for fid, fig in dict(doc["fields"]).items():
+            if fig.get("index_mean") is not None:
+                points[fid].append((str(doc["date"])[:10], str(fig.get("index", "ndvi")), float(fig["index_mean"])))
+    return points
+
+
+def _trend_charts(work: Path, slug: str, flight: Flight, summaries: Sequence[FieldSummary],
+                  points: dict[str, list[tuple[str, str, float]]]) -> dict[str, Path]:
+    """Per field with history: the index over earlier flights and this one, with the forecast band."""
+    import datetime as dt
+
+    from pipeline.batch.timeseries import history_chart
+
+    charts: dict[str, Path] = {}
+    for s in summaries:
+        fid = s.field.field_id
+        by_date = {dt.date.fromisoformat(d): v for d, index, v in points.get(fid, []) if index == s.index}
+        if not by_date or s.index_mean is None:
+            continue
+        by_date[flight.date] = float(s.index_mean)
+        charts[fid] = history_chart(fid, s.index, sorted(by_date.items()),
+                                    work / f"{slug}_{field_slug(fid)}_trend.png")
+    return charts
+
+
 def _iso_date(text: str) -> object:
     import datetime as dt
 
@@ -101,6 +136,7 @@ def _iso_date(text: str) -> object:
 def _grower_report(
     work: Path, flight: Flight, grower: str, fields: list[Field], spots: dict[str, list[Hotspot]],
     indices_dir: Path, changes: dict[str, Change], cfg: ReportConfig,
+    points: dict[str, list[tuple[str, str, float]]] | None = None,
 ) -> tuple[list[Path], list[FieldSummary]]:
     slug = grower_slug(grower)
     summaries: list[FieldSummary] = []
@@ -114,10 +150,11 @@ def _grower_report(
     union = unary_union([f.metric for f in fields])
     background = read_index_window(indices_dir, flight.survey.scene, "ndvi", union, flight.crs, 20.0)
     overview = render_overview(summaries, background, flight.crs, work / f"{slug}_overview.png", cfg.dpi)
-    pdf = write_report_pdf(work / f"{slug}.pdf", grower, flight.date, summaries, pngs, changes, overview)
+    trends = _trend_charts(work, slug, flight, summaries, points or {})
+    pdf = write_report_pdf(work / f"{slug}.pdf", grower, flight.date, summaries, pngs, changes, overview, trends)
     kml = write_kml(work / f"{slug}.kml", f"{grower} {format_date(flight.date)}", summaries)
     geojson = write_scouting_geojson(work / f"{slug}.geojson", summaries)
-    return [pdf, kml, geojson, overview, *pngs.values()], summaries
+    return [pdf, kml, geojson, overview, *pngs.values(), *trends.values()], summaries
 
 
 def make_reports(
@@ -152,6 +189,7 @@ def make_reports(
         else:
             log.warning("hotspot in unknown field %r ignored", h.field_id)
     changes = load_history(list(history), flight.date.isoformat())
+    points = history_points(list(history), flight.date.isoformat())
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".report.", dir=out))
     try:
@@ -159,7 +197,7 @@ def make_reports(
         figures: dict[str, dict[str, Any]] = {}
         with progress_task("reports", len(groups)) as (progress, task):
             for name, fields in groups.items():
-                files, summaries = _grower_report(work, flight, name, fields, spots, indices, changes, cfg)
+                files, summaries = _grower_report(work, flight, name, fields, spots, indices, changes, cfg, points)
                 produced += files
                 for s in summaries:
                     figures[s.field.field_id] = {

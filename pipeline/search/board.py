@@ -141,7 +141,8 @@ def build_map(plan_dir: Path, crs: str) -> dict[str, Any]:
             key = {"sector": "region", "track": "track", "transit": "transit"}[str(role)]
             path = _svg_path(frame, tr, geom, closed=role == "sector")
             entry[key] = f"{entry[key]} {path}" if key in entry else path
-    points = {str(p["role"]): frame.xy(tr, g.x, g.y) for g, p in features if g.geom_type == "Point"}
+    points = [{"role": str(p["role"]), "xy": list(frame.xy(tr, g.x, g.y))} for g, p in features
+              if g.geom_type == "Point"]
     return {
         "crs": crs,
         "origin": [round(frame.e0, 2), round(frame.n0, 2)],

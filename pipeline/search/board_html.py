@@ -91,7 +91,9 @@ def _map_svg(board: dict[str, Any]) -> str:
     m = board["map"]
     w, h = m["width"], m["height"]
     stroke = max(w, h) / 300.0
-    out = [f'<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:g} {h:g}" role="img">',
+    strip = max(w, h) / 15.0  # band under the map for the scale bar and north arrow
+    out = [f'<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:g} {h + strip:g}" role="img">',
+           f'<rect y="{h:g}" width="{w:g}" height="{strip:g}" fill="#fff"/>',
            f'<title>{escape(board["area_name"])}</title>',
            f'<path d="{escape(m["area"])}" fill="#dfe6ec" stroke="#5b6b79" stroke-width="{stroke * 1.5:g}"/>']
     for s in m["sectors"]:
@@ -106,13 +108,14 @@ def _map_svg(board: dict[str, Any]) -> str:
             out.append(f'<path d="{escape(s["track"])}" fill="none" stroke="{colour}" stroke-width="{stroke * 1.4:g}"'
                        ' stroke-linejoin="round" stroke-opacity="0.9"/>')
     r = stroke * 5
-    if "launch" in m["points"]:
-        x, y = m["points"]["launch"]
-        out.append(f'<path d="M{x:g},{y - r:g} L{x + r:g},{y + r:g} L{x - r:g},{y + r:g} Z" fill="#111"/>')
-    if "datum" in m["points"]:
-        x, y = m["points"]["datum"]
-        out.append(f'<path d="M{x - r:g},{y - r:g} L{x + r:g},{y + r:g} M{x + r:g},{y - r:g} L{x - r:g},{y + r:g}"'
-                   f' stroke="#111" stroke-width="{stroke * 1.5:g}"/>')
+    for point in m["points"]:
+        x, y = point["xy"]
+        if point["role"] == "launch":
+            out.append(f'<path d="M{x:g},{y - r:g} L{x + r:g},{y + r:g} L{x - r:g},{y + r:g} Z" fill="#111"/>')
+        elif point["role"] == "datum":
+            cross = f"M{x - r:g},{y - r:g} L{x + r:g},{y + r:g} M{x + r:g},{y - r:g} L{x - r:g},{y + r:g}"
+            out.append(f'<path d="{cross}" stroke="#111" stroke-width="{stroke * 1.5:g}"/>')
+    out.append(_scale_and_north(w, h, strip, stroke))
     for s in board["sectors"]:
         out.append(f'<g id="drone-{escape(s["id"])}" visibility="hidden"><circle r="{r * 1.3:g}"'
                    f' fill="{escape(s["colour"])}" stroke="#fff" stroke-width="{stroke:g}"/></g>')
@@ -120,12 +123,33 @@ def _map_svg(board: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _scale_and_north(w: float, h: float, strip: float, stroke: float) -> str:
+    """A scale bar (1-2-5 x 10^n metres, about a fifth of the width) and a north arrow, in the band under the map."""
+    target = w / 5.0
+    length = max(v * 10**e for e in range(0, 6) for v in (1, 2, 5) if v * 10**e <= max(target, 1.0))
+    font = strip / 3.2
+    x0, y0 = w * 0.03, h + strip * 0.8
+    nx, ny = w * 0.95, h + strip * 0.08
+    return (
+        f'<g stroke="#222" stroke-width="{stroke * 1.2:g}" fill="#222">'
+        f'<path d="M{x0:g},{y0:g} h{length:g} M{x0:g},{y0 - font * 0.4:g} v{font * 0.4:g}'
+        f' M{x0 + length:g},{y0 - font * 0.4:g} v{font * 0.4:g}" fill="none"/>'
+        f'<text x="{x0 + length / 2:g}" y="{y0 - font * 0.6:g}" font-size="{font:g}" text-anchor="middle"'
+        f' stroke="none">{length:g} m</text>'
+        f'<path d="M{nx:g},{ny:g} l{font * 0.5:g},{font * 1.4:g} l-{font * 0.5:g},-{font * 0.4:g}'
+        f' l-{font * 0.5:g},{font * 0.4:g} Z" stroke="none"/>'
+        f'<text x="{nx - font * 1.1:g}" y="{ny + font * 1.3:g}" font-size="{font:g}" text-anchor="middle"'
+        ' stroke="none">N</text>'
+        "</g>"
+    )
+
+
 def _legend(board: dict[str, Any]) -> str:
     items = [f'<span><i class="sw" style="background:{escape(s["colour"])}"></i>{escape(s["name"])} — '
              f'{escape(s["drone"])}</span>' for s in board["sectors"]]
     items.append('<span><i class="sw" style="background:#dfe6ec"></i>search area</span>')
     items.append("<span>▲ launch</span>")
-    if "datum" in board["map"]["points"]:
+    if any(p["role"] == "datum" for p in board["map"]["points"]):
         items.append("<span>✕ datum</span>")
     items.append("<span>- - transit</span><span>● drone (live)</span>")
     return '<div class="legend">' + "".join(items) + "</div>"

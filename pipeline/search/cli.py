@@ -32,7 +32,8 @@ def _plan(
                                "m3t-wide (flight registry) or a camera YAML/JSON file."),
     target: str = typer.Option("person", "--target", help="person | vehicle."),
     datum: str | None = typer.Option(None, "--datum", help="Last known position LAT,LON (datum patterns)."),
-    launch: str | None = typer.Option(None, "--launch", help="Launch point LAT,LON (default: datum or centroid)."),
+    launch: list[str] = typer.Option([], "--launch", help="Launch point LAT,LON: once (shared) or once per drone "
+                                     "(each sector gets the nearest in time); default: datum or area centroid."),
     radius: float | None = typer.Option(None, "--radius", help="Datum patterns: radius to search, m."),
     dem: Path | None = typer.Option(None, "--dem", help="DEM GeoTIFF: keep the height above ground."),
     speed: float | None = typer.Option(None, "--speed", help="Search speed, m/s (default: params)."),
@@ -48,7 +49,7 @@ def _plan(
     polygon, name = read_area(area)
     ground_of = load_dem(dem).ground_fn if dem is not None else None
     req = PlanRequest(polygon, name, pattern, drones, camera, target, _lat_lon(datum, "--datum"),
-                      _lat_lon(launch, "--launch"), speed, radius)
+                      tuple(p for p in (_lat_lon(t, "--launch") for t in launch) if p is not None), speed, radius)
     plan = plan_search(req, cfg, ground_of)
     write_search_plan(plan, out)
     s = plan_summary(plan)
@@ -159,6 +160,9 @@ def _serve(
     from pipeline.search.nginx import NginxSettings, check_config, find_nginx, start_nginx, write_nginx_config
     from pipeline.search.tokens import read_secret
 
+    if secret_file.resolve().is_relative_to(board.resolve()):
+        raise InputError(f"the secret file {str(secret_file)!r} is inside the served board folder {str(board)!r};"
+                         " move it out (only board files may be served)")
     nginx = find_nginx()
     signal.signal(signal.SIGTERM, _raise_interrupt)  # stop nginx too when asked to terminate
     server = make_auth_server(read_secret(secret_file), "127.0.0.1", auth_port)

@@ -27,6 +27,8 @@ RIVER_CENTRELINE: tuple[tuple[float, float], ...] = (
     (133.1185, 33.2040), (133.1240, 33.2078), (133.1305, 33.2094), (133.1365, 33.2128), (133.1400, 33.2170),
 )
 HALF_WIDTH_M = 100.0
+#: Where the three pilots stand (lat, lon): on the banks near each stretch, within sight of their sector.
+LAUNCH_POINTS: tuple[tuple[float, float], ...] = ((33.2050, 133.1225), (33.2085, 133.1300), (33.2140, 133.1390))
 AREA_NAME = "四万十川 右岸・左岸 (synthetic)"
 
 
@@ -46,7 +48,7 @@ def run(ctx: DemoContext) -> list[Path]:
     area_path = write_geojson_features(out / "area.geojson", [(riverside_area(), {"name": AREA_NAME})])
     polygon, name = read_area(area_path)
     cfg = search_params(ctx.params)
-    req = PlanRequest(polygon, name, "creeping-line", 3, "h20t-thermal", "person", launch=(33.2085, 133.1290))
+    req = PlanRequest(polygon, name, "creeping-line", 3, "h20t-thermal", "person", launches=LAUNCH_POINTS)
     plan_dir = out / "plan"
     files = [area_path, *write_search_plan(plan_search(req, cfg), plan_dir)]
     secret_path = out / "stream.secret"

@@ -11,8 +11,9 @@ tracks interleave and together close the gaps between radials.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from shapely.geometry import LineString, Polygon, box
@@ -22,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from pipeline.errors import InputError, unknown_name
 from pipeline.search.patterns import (
     Point,
+    Row,
     SearchPath,
     TrackFrame,
     area_rows,
@@ -41,7 +43,8 @@ class LayoutRequest:
     Attributes:
         area: Search area polygon.
         datum: Last known position (datum patterns), defaults to the area centroid upstream.
-        launch: Take-off/landing point of every drone.
+        launches: Take-off/landing points: one shared by every drone, or one per drone
+            (each sector then gets the launch point that minimises the total transit).
         spacing_m: Track spacing S.
         swath_m: Footprint width across track.
         height_m: Search height above ground.
@@ -52,7 +55,7 @@ class LayoutRequest:
 
     area: Polygon
     datum: Point
-    launch: Point
+    launches: tuple[Point, ...]
     spacing_m: float
     swath_m: float
     height_m: float
@@ -63,55 +66,88 @@ class LayoutRequest:
 
 @dataclass(frozen=True)
 class SectorLayout:
-    """One drone's share: the region it searches and its path (world coordinates)."""
+    """One drone's share: the region it searches, its path and its launch point (world coordinates)."""
 
     index: int
     region: BaseGeometry
     path: SearchPath
+    launch: Point
+
+
+def _rows_time(req: LayoutRequest, frame: TrackFrame, rows: Sequence[Row]) -> float:
+    """Flight time of ``rows`` from the best of the launch points."""
+    return min(path_time_s(lawnmower(rows, frame, p), p, req.height_m, req.model) for p in req.launches)
+
+
+def _assign_launches(req: LayoutRequest, cost: Callable[[int, int], float], n: int) -> list[int]:
+    """Launch index per sector: all 0 for one launch, else the permutation with the least total time."""
+    if len(req.launches) == 1:
+        return [0] * n
+    table = [[cost(i, j) for j in range(len(req.launches))] for i in range(n)]
+
+    def score(perm: tuple[int, ...]) -> tuple[float, float]:
+        times = [table[i][j] for i, j in enumerate(perm)]
+        return (max(times), sum(times))
+
+    best: tuple[int, ...] | None = None
+    for perm in itertools.permutations(range(len(req.launches)), n):
+        if best is None or score(perm) < score(best):
+            best = perm
+    assert best is not None
+    return list(best)
+
+
+def _finish(req: LayoutRequest, frame: TrackFrame, groups: list[tuple[BaseGeometry, list[Row]]]) -> list[SectorLayout]:
+    """Sectors from (region, rows) groups, each flown from its assigned launch point."""
+
+    def cost(i: int, j: int) -> float:
+        launch = req.launches[j]
+        return path_time_s(lawnmower(groups[i][1], frame, launch), launch, req.height_m, req.model)
+
+    chosen = _assign_launches(req, cost, len(groups))
+    return [
+        SectorLayout(i, region, lawnmower(rows, frame, req.launches[chosen[i]]), req.launches[chosen[i]])
+        for i, (region, rows) in enumerate(groups)
+    ]
 
 
 def _row_split(req: LayoutRequest, frame: TrackFrame, local: BaseGeometry) -> list[SectorLayout]:
     """Whole rows dealt out in contiguous groups (cuts parallel to the tracks)."""
     rows = area_rows(local, req.spacing_m, req.swath_m, merge_gap=2.0 * req.spacing_m)
-
-    def group_time(a: int, b: int) -> float:
-        return path_time_s(lawnmower(rows[a:b], frame, req.launch), req.launch, req.height_m, req.model)
-
-    groups = balanced_groups(len(rows), req.drones, group_time)
+    groups = balanced_groups(len(rows), req.drones, lambda a, b: _rows_time(req, frame, rows[a:b]))
     umin, vmin, umax, vmax = local.bounds
-    sectors = []
-    for index, (a, b) in enumerate(groups):
+    out: list[tuple[BaseGeometry, list[Row]]] = []
+    for a, b in groups:
         low = vmin - req.swath_m if a == 0 else (rows[a - 1].v + rows[a].v) / 2.0
         high = vmax + req.swath_m if b == len(rows) else (rows[b - 1].v + rows[b].v) / 2.0
         band = frame.geometry_to_world(box(umin - 10.0, low, umax + 10.0, high))
-        sectors.append(SectorLayout(index, req.area.intersection(band), lawnmower(rows[a:b], frame, req.launch)))
-    return sectors
+        out.append((req.area.intersection(band), list(rows[a:b])))
+    return _finish(req, frame, out)
 
 
-def _slab(req: LayoutRequest, frame: TrackFrame, local: BaseGeometry, u0: float, u1: float) -> SectorLayout | None:
-    """The part of the area with ``u0 <= u <= u1`` and its lawnmower path (None when empty)."""
+def _slab(req: LayoutRequest, frame: TrackFrame, local: BaseGeometry, u0: float, u1: float
+          ) -> tuple[BaseGeometry, list[Row]] | None:
+    """The part of the area with ``u0 <= u <= u1`` (world) and its rows (None when empty)."""
     _, vmin, _, vmax = local.bounds
     piece = local.intersection(box(u0, vmin - 1.0, u1, vmax + 1.0))
     if piece.is_empty or piece.area <= 1.0:
         return None
     rows = area_rows(piece, req.spacing_m, req.swath_m, merge_gap=2.0 * req.spacing_m)
-    if not rows:
-        return None
-    return SectorLayout(0, frame.geometry_to_world(piece), lawnmower(rows, frame, req.launch))
+    return (frame.geometry_to_world(piece), rows) if rows else None
 
 
-def _slab_time(req: LayoutRequest, slab: SectorLayout | None) -> float:
-    return 0.0 if slab is None else path_time_s(slab.path, req.launch, req.height_m, req.model)
+def _slab_time(req: LayoutRequest, frame: TrackFrame, slab: tuple[BaseGeometry, list[Row]] | None) -> float:
+    return 0.0 if slab is None else _rows_time(req, frame, slab[1])
 
 
-def _cross_split(req: LayoutRequest, frame: TrackFrame, local: BaseGeometry, steps: int = 14) -> list[SectorLayout]:
+def _cross_split(req: LayoutRequest, frame: TrackFrame, local: BaseGeometry, steps: int = 12) -> list[SectorLayout]:
     """Cuts across the tracks at positions found by bisection on the target sector time.
 
     For a target ``T`` each cut is pushed as far along the tracks as keeps its
     sector within ``T``; ``T`` is bisected until the last sector fits too.
     """
     umin, _, umax, _ = local.bounds
-    lo_t, hi_t = 0.0, _slab_time(req, _slab(req, frame, local, umin, umax))
+    lo_t, hi_t = 0.0, _slab_time(req, frame, _slab(req, frame, local, umin, umax))
     best: list[float] | None = None
     for _ in range(steps):
         target = (lo_t + hi_t) / 2.0
@@ -120,25 +156,25 @@ def _cross_split(req: LayoutRequest, frame: TrackFrame, local: BaseGeometry, ste
             lo_u, hi_u = cuts[-1], umax
             for _j in range(steps):
                 mid = (lo_u + hi_u) / 2.0
-                if _slab_time(req, _slab(req, frame, local, cuts[-1], mid)) <= target:
+                if _slab_time(req, frame, _slab(req, frame, local, cuts[-1], mid)) <= target:
                     lo_u = mid
                 else:
                     hi_u = mid
             cuts.append(lo_u)
-        if _slab_time(req, _slab(req, frame, local, cuts[-1], umax)) <= target:
+        if _slab_time(req, frame, _slab(req, frame, local, cuts[-1], umax)) <= target:
             hi_t, best = target, cuts
         else:
             lo_t = target
     if best is None:
         best = [umin + (umax - umin) * k / req.drones for k in range(req.drones)]
     bounds = [*best, umax]
-    sectors = []
+    groups = []
     for index in range(req.drones):
         slab = _slab(req, frame, local, bounds[index], bounds[index + 1])
         if slab is None:
             return []
-        sectors.append(SectorLayout(index, slab.region, slab.path))
-    return sectors
+        groups.append(slab)
+    return _finish(req, frame, groups)
 
 
 def _area_layout(req: LayoutRequest, angle_deg: float) -> list[SectorLayout]:
@@ -158,7 +194,7 @@ def _area_layout(req: LayoutRequest, angle_deg: float) -> list[SectorLayout]:
         raise InputError(f"cannot split the area into {req.drones} sectors; use fewer drones or a larger area")
 
     def score(layout: list[SectorLayout]) -> tuple[float, float]:
-        times = [path_time_s(s.path, req.launch, req.height_m, req.model) for s in layout]
+        times = [path_time_s(s.path, s.launch, req.height_m, req.model) for s in layout]
         return (max(times), -min(times))
 
     return min(candidates, key=score)
@@ -184,14 +220,21 @@ def _datum_region(req: LayoutRequest, radius: float) -> BaseGeometry:
     return req.area.intersection(ShapelyPoint(req.datum).buffer(radius, 64))
 
 
+def _datum_sectors(req: LayoutRequest, region: BaseGeometry, paths: list[SearchPath]) -> list[SectorLayout]:
+    def cost(i: int, j: int) -> float:
+        return path_time_s(paths[i], req.launches[j], req.height_m, req.model)
+
+    chosen = _assign_launches(req, cost, len(paths))
+    return [SectorLayout(i, region, p, req.launches[chosen[i]]) for i, p in enumerate(paths)]
+
+
 def expanding_square_layout(req: LayoutRequest) -> list[SectorLayout]:
     """Expanding square: drone ``i`` starts with bearing ``i * 90 / N`` deg."""
     radius = _datum_radius(req)
     region = _datum_region(req, radius)
-    return [
-        SectorLayout(i, region, expanding_square(req.datum, req.spacing_m, radius, first_bearing=i * 90.0 / req.drones))
-        for i in range(req.drones)
-    ]
+    paths = [expanding_square(req.datum, req.spacing_m, radius, first_bearing=i * 90.0 / req.drones)
+             for i in range(req.drones)]
+    return _datum_sectors(req, region, paths)
 
 
 def sector_layout(req: LayoutRequest) -> list[SectorLayout]:
@@ -200,10 +243,9 @@ def sector_layout(req: LayoutRequest) -> list[SectorLayout]:
     region = _datum_region(req, radius)
     copies = math.ceil(sector_copies_needed(req.spacing_m, radius) / req.drones) * req.drones
     step = 60.0 / copies
-    return [
-        SectorLayout(i, region, sector_search(req.datum, radius, [j * step for j in range(i, copies, req.drones)]))
-        for i in range(req.drones)
-    ]
+    paths = [sector_search(req.datum, radius, [j * step for j in range(i, copies, req.drones)])
+             for i in range(req.drones)]
+    return _datum_sectors(req, region, paths)
 
 
 @dataclass(frozen=True)

@@ -157,9 +157,9 @@ http {{
             sub_filter '.ts' '.ts?token=$arg_token';
             sub_filter_once off;
         }}
-        location /board/ {{
+        location ~ ^/board/([A-Za-z0-9_-]+[.](html|json|geojson|plan|waypoints))$ {{
             auth_request /_auth;
-            alias {s.board_dir.resolve()}/;
+            alias {s.board_dir.resolve()}/$1;
             add_header Cache-Control no-store;
         }}
         location / {{

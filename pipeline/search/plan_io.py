@@ -84,6 +84,8 @@ def sector_summary(plan: SearchPlan, sector: SectorPlan) -> dict[str, Any]:
         "target": plan.request.target,
         "height_agl_m": round(g.height_agl_m, 1),
         "height_agl_range_m": [round(sector.agl_range_m[0], 1), round(sector.agl_range_m[1], 1)],
+        "launch": _lat_lon(plan, sector.launch),
+        "launch_ground_m": None if sector.launch_ground_m is None else round(sector.launch_ground_m, 1),
         "track_spacing_m": round(g.spacing_m, 1),
         "length_km": round(sector.length_m / 1000.0, 2),
         "time_min": round(sector.time_s / 60.0, 1),
@@ -97,12 +99,16 @@ def sector_summary(plan: SearchPlan, sector: SectorPlan) -> dict[str, Any]:
     }
 
 
+def _lat_lon(plan: SearchPlan, point: tuple[float, float]) -> list[float]:
+    p = reproject_geometry(ShapelyPoint(*point), plan.crs, WGS84)
+    return [round(p.y, 7), round(p.x, 7)]
+
+
 def plan_summary(plan: SearchPlan) -> dict[str, Any]:
     """The whole-search summary (``plan.json``)."""
     g, req = plan.geometry, plan.request
     target = get_target(req.target)
-    to_ll = {"datum": plan.datum, "launch": plan.launch}
-    points = {k: reproject_geometry(ShapelyPoint(*v), plan.crs, WGS84) for k, v in to_ll.items()}
+    datum = _lat_lon(plan, plan.datum)
     return {
         "area_name": req.area_name,
         "area_ha": round(plan.area.area / 1e4, 2),
@@ -125,10 +131,9 @@ def plan_summary(plan: SearchPlan) -> dict[str, Any]:
         "swath_m": round(g.swath_m, 1),
         "track_spacing_m": round(g.spacing_m, 1),
         "terrain": plan.terrain,
-        "launch_ground_m": plan.launch_ground_m,
         "crs": plan.crs.to_string(),
-        "datum": [round(points["datum"].y, 7), round(points["datum"].x, 7)],
-        "launch": [round(points["launch"].y, 7), round(points["launch"].x, 7)],
+        "datum": datum,
+        "launches": [_lat_lon(plan, p) for p in plan.launches],
         "coverage_pct": round(100.0 * plan.coverage, 2),
         "time_min": [round(s.time_s / 60.0, 1) for s in plan.sectors],
         "imbalance_max_over_min": round(plan.imbalance, 3),
@@ -144,13 +149,15 @@ def search_features(plan: SearchPlan) -> list[tuple[Any, dict[str, Any]]]:
         common = {"sector": s.sector_id, "name": s.name, "drone": s.drone, "pattern": pattern, "colour": s.colour}
         feats.append((s.region, {"role": "sector", **common}))
         feats.append((LineString(s.path.points), {"role": "track", **common}))
-        transit = [(plan.launch, s.path.points[0]), (s.path.points[-1], plan.launch)]
+        transit = [(s.launch, s.path.points[0]), (s.path.points[-1], s.launch)]
         for a, b in transit:
             if a != b:
                 feats.append((LineString([a, b]), {"role": "transit", **common}))
     if get_pattern(pattern).kind == "datum" or plan.request.datum is not None:
         feats.append((ShapelyPoint(*plan.datum), {"role": "datum", "name": "datum"}))
-    feats.append((ShapelyPoint(*plan.launch), {"role": "launch", "name": "launch"}))
+    for launch in dict.fromkeys(s.launch for s in plan.sectors):
+        users = [s.sector_id for s in plan.sectors if s.launch == launch]
+        feats.append((ShapelyPoint(*launch), {"role": "launch", "name": "launch", "sectors": users}))
     return feats
 
 

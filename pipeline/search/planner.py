@@ -46,7 +46,8 @@ class PlanRequest:
         camera: Camera registry name or camera file.
         target: ``person`` or ``vehicle``.
         datum: Last known position ``(lat, lon)``; default the area centroid.
-        launch: Launch point ``(lat, lon)``; default the datum or the area centroid.
+        launches: Launch points ``(lat, lon)``: none (the datum or area centroid), one shared, or one per
+            drone (each sector gets the one that minimises the longest flight).
         speed_m_s: Search speed (None: the params default).
         radius_m: Datum patterns: radius to search (None: reach the whole area).
     """
@@ -58,7 +59,7 @@ class PlanRequest:
     camera: str
     target: str
     datum: tuple[float, float] | None = None
-    launch: tuple[float, float] | None = None
+    launches: tuple[tuple[float, float], ...] = ()
     speed_m_s: float | None = None
     radius_m: float | None = None
 
@@ -74,6 +75,8 @@ class SectorPlan:
     region: BaseGeometry  # projected
     path: SearchPath  # projected, search geometry before terrain densification
     waypoints: tuple[tuple[float, float, float], ...]  # (lat, lon, alt above launch m)
+    launch: Point  # projected
+    launch_ground_m: float | None
     mission: Mission
     time_s: float
     length_m: float
@@ -90,8 +93,7 @@ class SearchPlan:
     crs: CRS
     area: Polygon  # projected
     datum: Point
-    launch: Point
-    launch_ground_m: float | None
+    launches: tuple[Point, ...]
     geometry: SearchGeometry
     camera_kind: str
     sectors: tuple[SectorPlan, ...]
@@ -111,7 +113,11 @@ def _validate(req: PlanRequest, params: SearchParams) -> list[str]:
         problems.append(f"--radius {req.radius_m:g} m must be positive")
     if not isinstance(req.area, Polygon) or not req.area.is_valid or req.area.is_empty:
         problems.append("the area must be one valid polygon (no self-intersections); fix it in QGIS")
-    for label, point in (("--datum", req.datum), ("--launch", req.launch)):
+    if len(req.launches) not in (0, 1, req.drones):
+        problems.append(
+            f"{len(req.launches)} --launch points for {req.drones} drones; give one shared or one per drone"
+        )
+    for label, point in (("--datum", req.datum), *(("--launch", p) for p in req.launches)):
         if point is not None and not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
             problems.append(f"{label} {point[0]:g},{point[1]:g} is not LAT,LON in degrees")
     return problems
@@ -187,24 +193,26 @@ def plan_search(req: PlanRequest, params: SearchParams, ground_of: object = None
     area = reproject_geometry(req.area, WGS84, crs)
     assert isinstance(area, Polygon)
     datum = _to_utm(req.datum, crs) if req.datum else (area.centroid.x, area.centroid.y)
-    launch = _to_utm(req.launch, crs) if req.launch else datum
+    launches = tuple(_to_utm(p, crs) for p in req.launches) or (datum,)
     speed = req.speed_m_s or params.speed_m_s
     model = TimeModel(speed, params.turn_s, params.climb_m_s, params.battery_min * 60.0)
     layouts = spec.generate(
-        LayoutRequest(area, datum, launch, geometry.spacing_m, geometry.swath_m, geometry.height_agl_m, req.drones,
+        LayoutRequest(area, datum, launches, geometry.spacing_m, geometry.swath_m, geometry.height_agl_m, req.drones,
                       req.radius_m, model)
     )
     ground: GroundFn | None = ground_of(crs) if callable(ground_of) else None
-    home_ground = 0.0
-    if ground is not None:
-        home_ground = float(ground(np.array([launch[0]]), np.array([launch[1]]))[0])
-        if math.isnan(home_ground):
-            raise GeoreferenceError("the DEM does not cover the launch point; use a DEM covering the area and launch")
-    home_ll = reproject_geometry(ShapelyPoint(*launch), crs, WGS84)
-    home = (home_ll.y, home_ll.x, round(home_ground, 2))
     sectors = []
     for layout in layouts:
         sid = f"s{layout.index + 1}"
+        launch = layout.launch
+        home_ground = 0.0
+        if ground is not None:
+            home_ground = float(ground(np.array([launch[0]]), np.array([launch[1]]))[0])
+            if math.isnan(home_ground):
+                raise GeoreferenceError(f"the DEM does not cover the launch point of sector {sid}; use a DEM covering"
+                                        " the area and the launch points")
+        home_ll = reproject_geometry(ShapelyPoint(*launch), crs, WGS84)
+        home = (home_ll.y, home_ll.x, round(home_ground, 2))
         path, sorties = split_sorties(layout.path, launch, geometry.height_agl_m, model)
         waypoints, originals, agl = _waypoints(path, crs, geometry.height_agl_m, ground, home_ground, params)
         if agl[1] > JAPAN_MAX_AGL_M + 1e-6:
@@ -224,6 +232,8 @@ def plan_search(req: PlanRequest, params: SearchParams, ground_of: object = None
                 region=layout.region,
                 path=path,
                 waypoints=tuple(waypoints),
+                launch=launch,
+                launch_ground_m=home_ground if ground is not None else None,
                 mission=_mission(waypoints, home, geometry.height_agl_m, speed),
                 time_s=sum(t.time_s for t in sorties),
                 length_m=layout.path.length_m,
@@ -238,8 +248,7 @@ def plan_search(req: PlanRequest, params: SearchParams, ground_of: object = None
         crs=crs,
         area=area,
         datum=datum,
-        launch=launch,
-        launch_ground_m=home_ground if ground is not None else None,
+        launches=launches,
         geometry=geometry,
         camera_kind=camera.kind,
         sectors=tuple(sectors),

@@ -10,4 +10,5 @@ Public API (import from the modules; this package imports nothing at load time):
 * :mod:`pipeline.simulate.canopy`: crop growth (:data:`CROPS`) and disease end-members (:data:`DISEASES`).
 * :func:`pipeline.simulate.sun.sun_position`: NOAA/Spencer solar zenith and azimuth.
 * :func:`pipeline.simulate.cli.build_simulate_app`: the ``simulate`` Typer group.
+* :func:`pipeline.simulate.quicklook.write_quicklook`: PNG true colour | colour infrared with outlines.
 """

@@ -26,6 +26,7 @@ from pipeline.simulate.spectra import (
     Geometry,
     asphalt_spectrum,
     canopy_spectrum,
+    roof_spectrum,
     soil_spectrum,
     water_spectrum,
 )
@@ -210,15 +211,24 @@ def _levee_grass(geometry: Geometry) -> np.ndarray:
     return canopy_spectrum(leaf, soil_spectrum(0.9, 0.6), geometry)
 
 
+def _dry_grass(geometry: Geometry) -> np.ndarray:
+    """Tall, partly senescent weeds (susuki/pampas grass, unmown verges)."""
+    leaf = CanopyParams(n=1.9, cab=18.0, car=7.0, cbrown=0.9, cw=0.008, cm=0.008, lai=1.6, ala=70.0, hotspot=0.15)
+    return canopy_spectrum(leaf, soil_spectrum(1.0, 0.8), geometry)
+
+
 #: Non-field land covers: name -> spectrum(geometry) on the PROSAIL grid.
 LAND_COVERS: Mapping[str, Callable[[Geometry], np.ndarray]] = MappingProxyType(
     {
         "forest_broadleaf": lambda g: _forest(g, 0.0),
         "forest_conifer": lambda g: _forest(g, 1.0),
         "grass": _levee_grass,
+        "dry_grass": _dry_grass,
         "bare_soil": lambda g: soil_spectrum(1.1, 0.8),
         "road": lambda g: asphalt_spectrum(0.6),
         "gravel": lambda g: 0.75 * soil_spectrum(1.0, 1.0) + 0.04,
+        "roof_metal": lambda g: roof_spectrum("metal"),
+        "roof_tile": lambda g: roof_spectrum("tile"),
         "river": lambda g: water_spectrum(1.5, bottom=None, chl_mg_m3=1.0, cdom_440=0.15, tss_g_m3=3.0),
     }
 )

@@ -67,6 +67,25 @@ def build_simulate_app() -> typer.Typer:
         typer.echo(f"wrote {folder.root}/ ({meta['raster_shape'][0]}x{meta['raster_shape'][1]} px, "
                    f"{len(meta['days_after_planting'])} fields, sun zenith {meta['sun']['zenith_deg']} deg)")
 
+    @app.command("season")
+    def season_command(
+        out: Path = typer.Option(..., "--out", help="Root folder; flights go to <area>_<YYYYMMDD>_<sensor>/."),
+        flights: int = typer.Option(6, "--flights", help="Number of flights over the season (>= 2)."),
+        seed: int = typer.Option(0, "--seed", help="Season seed: fixes the fields and disease origins."),
+        area: str = typer.Option("kubokawa", "--area", help="Area name used in the flight folder names."),
+        start: str = typer.Option("2026-06-01", "--start", help="Date of the first flight, YYYY-MM-DD."),
+        interval_days: int = typer.Option(7, "--interval-days", help="Days between flights."),
+        hectares: float = typer.Option(2.0, "--hectares", help="Footprint area in ha."),
+        gsd_cm: float = typer.Option(10.0, "--gsd-cm", help="Ground sample distance in cm."),
+    ) -> None:
+        """Simulate a season of flights over the same fields (crops grow, disease spreads from its first patches)."""
+        from pipeline.simulate.season import SeasonSpec, simulate_season
+
+        season = SeasonSpec(seed=seed, flights=flights, area=area, start=parse_date(start, "--start"),
+                            interval_days=interval_days, hectares=hectares, gsd_cm=gsd_cm)
+        written = simulate_season(out, season)
+        typer.echo(f"wrote {len(written)} flights under {out}/: " + ", ".join(p.name for p in written))
+
     return app
 
 

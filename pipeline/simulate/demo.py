@@ -8,7 +8,11 @@ from pipeline.config import section
 from pipeline.demo import DemoContext
 from pipeline.simulate.cli import parse_date, parse_time
 from pipeline.simulate.config import SimulateConfig
+from pipeline.simulate.quicklook import write_quicklook
 from pipeline.simulate.survey import SurveySpec, simulate_survey
+
+#: The demo's picture of the survey (true colour | colour infrared, outlines).
+QUICKLOOK_NAME = "quicklook.png"
 
 
 def demo_spec(ctx: DemoContext) -> SurveySpec:
@@ -26,6 +30,7 @@ def demo_spec(ctx: DemoContext) -> SurveySpec:
 
 
 def run(ctx: DemoContext) -> list[Path]:
-    """Write the survey folder into ``ctx.stage_dir("survey")`` and return its files."""
+    """Write the survey folder into ``ctx.stage_dir("survey")`` (plus ``quicklook.png``) and return its files."""
     folder = simulate_survey(ctx.stage_dir("survey"), demo_spec(ctx))
-    return [folder.scene, folder.fields, folder.labels, folder.meta_path]
+    quicklook = write_quicklook(folder, folder.root / QUICKLOOK_NAME)
+    return [folder.scene, folder.fields, folder.labels, folder.meta_path, quicklook]

@@ -18,18 +18,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from shapely import affinity, segmentize, transform
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from pipeline.simulate.canopy import diseases_of
+from pipeline.simulate.patches import Patch, patches_for
 
 FAMILY_NAMES = ("山本", "岡林", "西村", "竹内", "浜田", "中平", "植田", "川村", "宮地", "松岡")
 GIVEN_NAMES = ("健一", "和子", "誠", "幸子", "博", "千代", "正人", "美穂", "隆", "恵子")
 #: Width of the grass levees (aze) between fields, metres.
 LEVEE_M = 1.0
-#: Smallest and largest disease patch area at full progress, m^2.
-PATCH_AREA_M2 = (3.0, 300.0)
+#: Planting dates spread over this many days after the crop's first planting day (Apr 5 rice, Apr 22 ginger).
+PLANTING_SPREAD_DAYS = {"rice": 10, "ginger": 7}
 #: Farm block in the valley frame, as fractions of (Lu, Lv).
 FARM_U = (-0.44, 0.44)
 FARM_V = (-0.19, 0.33)
@@ -59,70 +61,18 @@ class Field:
 
 
 @dataclass(frozen=True)
-class Patch:
-    """A disease patch that spreads from its origin as disease progress grows.
-
-    Its outline at progress ``p`` is ``r(theta) = R(p) (1 + sum_k a_k cos(k theta + phi_k))``
-    around ``centre``, clipped to the field, with
-    ``R(p) = radius_m * sqrt(max(p - onset, 0) / (1 - onset))`` and peak severity
-    ``min(1, peak * (0.4 + 0.6 (p - onset) / (1 - onset)))``.
+class Building:
+    """A farmhouse or shed.
 
     Attributes:
-        field_id: Host field.
-        crop: Host crop.
-        disease: Class name.
-        centre: ``(x, y)`` in the projected CRS.
-        radius_m: Mean radius at progress 1.
-        harmonics: ``((k, a_k, phi_k), ...)`` shape terms.
-        onset: Progress at which the patch appears (0 for the origins).
-        peak: Peak severity at progress 1.
+        polygon: Roof outline in the projected CRS.
+        roof: Land-cover name of the roof material.
+        height_m: Eaves height used for its shadow, metres.
     """
 
-    field_id: str
-    crop: str
-    disease: str
-    centre: tuple[float, float]
-    radius_m: float
-    harmonics: tuple[tuple[int, float, float], ...]
-    onset: float
-    peak: float
-
-    @property
-    def reach(self) -> float:
-        """Largest outline radius relative to the mean: ``1 + sum_k |a_k|``."""
-        return 1.0 + sum(abs(a) for _, a, _ in self.harmonics)
-
-    def radius_at(self, progress: float) -> float:
-        """Mean radius in metres at ``progress`` (0 before onset)."""
-        grown = max(progress - self.onset, 0.0) / (1.0 - self.onset)
-        return self.radius_m * math.sqrt(grown)
-
-    def peak_at(self, progress: float) -> float:
-        """Peak severity at ``progress``."""
-        grown = max(progress - self.onset, 0.0) / (1.0 - self.onset)
-        return min(1.0, self.peak * (0.4 + 0.6 * grown)) if grown > 0 else 0.0
-
-    def shape_factor(self, theta: np.ndarray) -> np.ndarray:
-        """``1 + sum_k a_k cos(k theta + phi_k)`` for angles ``theta``."""
-        out = np.ones_like(theta)
-        for k, a, phi in self.harmonics:
-            out = out + a * np.cos(k * theta + phi)
-        return out
-
-    def outline(self, progress: float, clip: BaseGeometry) -> Polygon | None:
-        """Label polygon at ``progress`` clipped to ``clip`` (largest part), or ``None`` when absent."""
-        radius = self.radius_at(progress)
-        if radius <= 0.0:
-            return None
-        theta = np.linspace(0.0, 2.0 * np.pi, 72, endpoint=False)
-        r = radius * self.shape_factor(theta)
-        blob = Polygon(np.column_stack([self.centre[0] + r * np.cos(theta), self.centre[1] + r * np.sin(theta)]))
-        part = blob.intersection(clip)
-        if isinstance(part, MultiPolygon):
-            part = max(part.geoms, key=lambda g: g.area)
-        if not isinstance(part, Polygon) or part.area < 0.5:
-            return None
-        return part
+    polygon: Polygon
+    roof: str
+    height_m: float
 
 
 @dataclass(frozen=True)
@@ -150,12 +100,29 @@ class Layout:
     river: tuple[float, float, float, float, float]
     road_v: float
     forest: tuple[float, float, float, float]
+    buildings: tuple[Building, ...] = ()
+
+    def river_v(self, u: np.ndarray) -> np.ndarray:
+        """Valley-frame ``v`` of the river centreline at ``u``."""
+        v0, amp, wave, phase, _ = self.river
+        return v0 + amp * np.sin(2 * np.pi * u / wave + phase)
+
+    def forest_v(self, u: np.ndarray) -> np.ndarray:
+        """Valley-frame ``v`` of the hill-forest edge at ``u``."""
+        v0, amp, wave, phase = self.forest
+        return v0 + amp * np.sin(2 * np.pi * u / wave + phase)
 
     def to_local(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Projected ``(x, y)`` to valley-frame ``(u, v)``."""
+        """Projected ``(x, y)`` to valley-frame ``(u, v)`` (float32; broadcasts ``(1, n)`` with ``(m, 1)``).
+
+        ``u = dx cos a + dy sin a``, ``v = -dx sin a + dy cos a`` with ``(dx, dy)`` from the centre;
+        each term is rounded to float32 before the sum so that a raster grid costs one pass per axis.
+        """
         c, s = math.cos(self.angle_rad), math.sin(self.angle_rad)
-        dx, dy = x - self.centre[0], y - self.centre[1]
-        return dx * c + dy * s, -dx * s + dy * c
+        dx, dy = np.asarray(x, dtype=np.float64) - self.centre[0], np.asarray(y, dtype=np.float64) - self.centre[1]
+        u = (dx * c).astype(np.float32) + (dy * s).astype(np.float32)
+        v = (-dx * s).astype(np.float32) + (dy * c).astype(np.float32)
+        return u, v
 
 
 def _to_crs(geom: BaseGeometry, centre: tuple[float, float], angle_rad: float) -> BaseGeometry:
@@ -259,46 +226,6 @@ def grid_shape(lu: float, lv: float) -> tuple[int, int]:
     return rows, max(3, math.ceil(n / rows))
 
 
-def _random_point_in(rng: np.random.Generator, poly: BaseGeometry) -> tuple[float, float] | None:
-    if poly.is_empty:
-        return None
-    x0, y0, x1, y1 = poly.bounds
-    for _ in range(200):
-        x, y = float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1))
-        if poly.contains(Point(x, y)):
-            return x, y
-    return None
-
-
-def _patches_for(rng: np.random.Generator, field: Field, dominant: str) -> list[Patch]:
-    classes = diseases_of(field.crop)
-    out: list[Patch] = []
-    for i in range(int(rng.integers(3, 7))):
-        disease = dominant if i == 0 or rng.random() < 0.6 else str(rng.choice(classes))
-        area_hi = min(PATCH_AREA_M2[1], 0.12 * field.polygon.area)
-        area = math.exp(rng.uniform(math.log(PATCH_AREA_M2[0]), math.log(max(area_hi, PATCH_AREA_M2[0] * 1.5))))
-        harmonics = tuple((k, float(rng.uniform(0.0, 0.28 / math.sqrt(k))), float(rng.uniform(0, 2 * np.pi)))
-                          for k in range(2, 6))
-        reach = 1.0 + sum(a for _, a, _ in harmonics)
-        radius = math.sqrt(area / math.pi)
-        centre = None
-        while centre is None and radius > 0.5:
-            # keep clear of other diseases' patches (same-disease patches may merge)
-            keep_out = [Point(p.centre).buffer(1.3 * (p.radius_m * p.reach + radius * reach))
-                        for p in out if p.disease != disease]
-            allowed = field.polygon.buffer(-1.35 * radius * reach)
-            for disc in keep_out:
-                allowed = allowed.difference(disc)
-            centre = _random_point_in(rng, allowed)
-            radius = radius if centre is not None else radius * 0.7
-        if centre is None:
-            continue
-        onset = 0.0 if i == 0 else float(rng.uniform(0.05, 0.6))
-        out.append(Patch(field.field_id, field.crop, disease, centre, radius, harmonics, onset,
-                         float(rng.uniform(0.65, 1.0))))
-    return out
-
-
 def build_layout(layout_seed: int, hectares: float, centre: tuple[float, float], season_year: int) -> Layout:
     """Generate the site: footprint, land-cover lines, fields and disease patches.
 
@@ -311,7 +238,7 @@ def build_layout(layout_seed: int, hectares: float, centre: tuple[float, float],
     rng = np.random.default_rng([layout_seed, 0x1A7])
     lu = math.sqrt(hectares * 1e4 * 1.2)
     lv = hectares * 1e4 / lu
-    angle = math.radians(float(rng.uniform(-20.0, 20.0)))
+    angle = math.radians(float(rng.uniform(-12.0, 12.0)))
     footprint = _to_crs(_footprint(rng, lu, lv), centre, angle)
     rows, cols = grid_shape(lu, lv)
     cells = _cells(rng, rows, cols, (FARM_U[0] * lu, FARM_U[1] * lu), (FARM_V[0] * lv, FARM_V[1] * lv), lu)
@@ -328,8 +255,8 @@ def build_layout(layout_seed: int, hectares: float, centre: tuple[float, float],
             start = dt.date(season_year, 4, 5) if crop == "rice" else dt.date(season_year, 4, 22)
             fields.append(Field(
                 field_id=f"F{idx + 1:02d}", crop=crop, grower=str(rng.choice(growers)),
-                planted=start + dt.timedelta(days=int(rng.integers(0, 15))), open_data=True,
-                polygon=polygon, vigour=float(rng.uniform(0.88, 1.12)),
+                planted=start + dt.timedelta(days=int(rng.integers(0, PLANTING_SPREAD_DAYS[crop] + 1))), open_data=True,
+                polygon=polygon, vigour=float(rng.uniform(0.9, 1.1)),
             ))
     private = int(rng.integers(0, len(fields)))
     fields[private] = dataclasses.replace(fields[private], open_data=False)
@@ -340,9 +267,40 @@ def build_layout(layout_seed: int, hectares: float, centre: tuple[float, float],
         n_healthy = max(1, len(members) // 3)
         classes = diseases_of(crop)
         for i, field in enumerate(order[n_healthy:]):
-            patches.extend(_patches_for(rng, field, classes[i % len(classes)]))
+            patches.extend(patches_for(rng, field, classes[i % len(classes)]))
     river = (-0.42 * lv, float(rng.uniform(0.02, 0.05)) * lv, float(rng.uniform(1.2, 2.5)) * lu,
              float(rng.uniform(0, 2 * np.pi)), max(6.0, 0.12 * lv))
     forest = (0.38 * lv, float(rng.uniform(0.005, 0.02)) * lv, float(rng.uniform(0.3, 0.8)) * lu,
               float(rng.uniform(0, 2 * np.pi)))
-    return Layout(centre, angle, (lu, lv), footprint, tuple(fields), tuple(patches), river, -0.25 * lv, forest)
+    layout = Layout(centre, angle, (lu, lv), footprint, tuple(fields), tuple(patches), river, -0.25 * lv, forest)
+    return dataclasses.replace(layout, buildings=_buildings(np.random.default_rng([layout_seed, 0xB1D]), layout))
+
+
+def _buildings(rng: np.random.Generator, layout: Layout) -> tuple[Building, ...]:
+    """Farmhouses and sheds on free ground: off fields, road, river banks and forest."""
+    lu, lv = layout.size
+    _, _, _, _, river_width = layout.river
+    keep_out = shapely.union_all([f.polygon.buffer(2.0) for f in layout.fields])
+    inner = layout.footprint.buffer(-2.0)
+    wanted = min(8, max(2, round(lu * lv / 1e4 * 1.5)))
+    out: list[Building] = []
+    for _ in range(60 * wanted):
+        if len(out) == wanted:
+            break
+        w, d = float(rng.uniform(5.0, 10.0)), float(rng.uniform(6.0, 13.0))
+        u0, v0 = float(rng.uniform(-0.47, 0.47)) * lu, float(rng.uniform(-0.5, 0.5)) * lv
+        local = affinity.rotate(Polygon([(-d / 2, -w / 2), (d / 2, -w / 2), (d / 2, w / 2), (-d / 2, w / 2)]),
+                                float(rng.uniform(-8, 8)), origin=(0, 0))
+        local = affinity.translate(local, u0, v0)
+        corners = np.asarray(local.exterior.coords)
+        u, v = corners[:, 0], corners[:, 1]
+        clear = (np.all(np.abs(v - layout.road_v) > 4.0) and np.all(v - layout.river_v(u) > 1.6 * river_width)
+                 and np.all(v < layout.forest_v(u) - 3.0))
+        polygon = _to_crs(local, layout.centre, layout.angle_rad)
+        if not clear or not inner.contains(polygon) or polygon.intersects(keep_out):
+            continue
+        if any(polygon.distance(b.polygon) < 3.0 for b in out):
+            continue
+        roof = str(rng.choice(("roof_metal", "roof_tile")))
+        out.append(Building(polygon, roof, float(rng.uniform(4.0, 7.5))))
+    return tuple(out)

@@ -30,10 +30,12 @@ from scipy import ndimage
 
 from pipeline.ingest.sensors import Sensor
 from pipeline.simulate.canopy import CROPS, LAND_COVERS
-from pipeline.simulate.layout import Layout, Patch
+from pipeline.simulate.layout import Layout
 from pipeline.simulate.lut import CropTable
 from pipeline.simulate.noise import smooth_noise
-from pipeline.simulate.spectra import Geometry, band_reflectance
+from pipeline.simulate.patches import Patch
+from pipeline.simulate.shadows import sunlit_fraction
+from pipeline.simulate.spectra import Geometry, band_reflectance, diffuse_fraction
 
 #: Row pattern per crop: (period m, amplitude).
 ROW_PATTERN = {"rice": (0.3, 0.3), "ginger": (1.2, 0.6)}
@@ -88,10 +90,9 @@ def _smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
 
 def land_cover_codes(layout: Layout, grid: Grid, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Non-field cover per pixel (index into :data:`COVER_ORDER`) and field index (-1 outside fields)."""
-    v0, amp, wave, phase, width = layout.river
-    river_v = v0 + amp * np.sin(2 * np.pi * u / wave + phase)
-    f0, famp, fwave, fphase = layout.forest
-    forest_v = f0 + famp * np.sin(2 * np.pi * u / fwave + fphase)
+    width = layout.river[-1]
+    river_v = layout.river_v(u)
+    forest_v = layout.forest_v(u)
     cover = np.full(grid.shape, COVER_ORDER.index("grass"), dtype=np.uint8)
     cover[np.abs(v - layout.road_v) < 2.0] = COVER_ORDER.index("road")
     gravel = (v - river_v > -width / 2) & (v - river_v < width / 2 + 0.5 * width)
@@ -99,6 +100,9 @@ def land_cover_codes(layout: Layout, grid: Grid, u: np.ndarray, v: np.ndarray) -
     cover[np.abs(v - river_v) < width / 2] = COVER_ORDER.index("river")
     cover[(v < river_v - width / 2) & (v < layout.road_v)] = COVER_ORDER.index("forest_broadleaf")
     cover[v > forest_v] = COVER_ORDER.index("forest_conifer")
+    if layout.buildings:
+        roofs = [(b.polygon, COVER_ORDER.index(b.roof)) for b in layout.buildings]
+        features.rasterize(roofs, out=cover, transform=grid.transform)
     shapes = [(f.polygon, i + 1) for i, f in enumerate(layout.fields)]
     field_index = features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
                                      dtype="int16").astype(np.int16) - 1
@@ -131,8 +135,8 @@ def make_textures(rng: np.random.Generator, shape: tuple[int, int], gsd: float) 
     return Textures(
         large=smooth_noise(rng, shape, 12.0 / gsd),
         medium=smooth_noise(rng, shape, 6.0 / gsd),
-        small=smooth_noise(rng, shape, 2.5 / gsd, order=1),
-        fine=smooth_noise(rng, shape, 1.0 / gsd, order=1),
+        small=smooth_noise(rng, shape, 2.5 / gsd),
+        fine=smooth_noise(rng, shape, 1.0 / gsd),
     )
 
 
@@ -140,28 +144,33 @@ def _cover_reflectance(cover: np.ndarray, sensor: Sensor, geometry: Geometry, te
     """Band reflectance ``(bands, rows, cols)`` of the non-field covers with textures.
 
     Forest mixes broadleaf and conifer spectra (share ``0.5 + 0.35 n_large``) and is
-    scaled by crown illumination ``0.8 + 0.3 n_small``; grass gets sparse bare spots;
+    scaled by crown brightness ``0.9 + 0.15 n_small`` (crowns also cast shadows); grass mixes
+    with browning weeds (share ``0.5 (n_large - 0.3)``) and sparse bare spots (``0.35 (n_medium - 1.6)``);
     water gets ripple/depth brightness changes.
     """
     table = np.stack([band_reflectance(LAND_COVERS[name](geometry), sensor) for name in COVER_ORDER]).astype(
         np.float32)
     code = {name: i for i, name in enumerate(COVER_ORDER)}
-    forest = (cover == code["forest_broadleaf"]) | (cover == code["forest_conifer"])
-    conifer_share = np.clip(0.5 + 0.35 * tex.large, 0.0, 1.0)
-    crown = np.clip(0.8 + 0.3 * tex.small, 0.3, 1.25)
-    bare = np.where(cover == code["grass"], np.clip(0.35 * (tex.medium - 1.6), 0.0, 0.6), 0.0)
-    river = cover == code["river"]
-    ripple = np.clip(1.0 + 0.12 * tex.small + 0.1 * tex.large, 0.6, 1.6)
+    flat_cover = cover.ravel()
+    forest = np.flatnonzero((flat_cover == code["forest_broadleaf"]) | (flat_cover == code["forest_conifer"]))
+    grass = np.flatnonzero(flat_cover == code["grass"])
+    river = np.flatnonzero(flat_cover == code["river"])
+    large, small, medium = tex.large.ravel(), tex.small.ravel(), tex.medium.ravel()
+    conifer_share = np.clip(0.5 + 0.35 * large[forest], 0.0, 1.0)
+    crown = np.clip(0.9 + 0.15 * small[forest], 0.5, 1.2)
+    bare = np.clip(0.35 * (medium[grass] - 1.6), 0.0, 0.6)
+    weeds = np.clip(0.5 * (large[grass] - 0.3), 0.0, 0.8) * (1 - bare)
+    ripple = np.clip(1.0 + 0.12 * small[river] + 0.1 * large[river], 0.6, 1.6)
     surface = 1.0 + 0.03 * tex.fine
     out = np.empty((table.shape[1], *cover.shape), dtype=np.float32)
     for b in range(table.shape[1]):
-        band = table[:, b][cover]
-        woods = (table[code["forest_broadleaf"], b] * (1 - conifer_share)
-                 + table[code["forest_conifer"], b] * conifer_share) * crown
-        band = np.where(forest, woods, band)
-        band = band * (1 - bare) + table[code["bare_soil"], b] * bare
-        band = np.where(river, band * ripple, band)
-        out[b] = band * surface
+        band = table[:, b][flat_cover]
+        band[forest] = (table[code["forest_broadleaf"], b] * (1 - conifer_share)
+                        + table[code["forest_conifer"], b] * conifer_share) * crown
+        band[grass] = (table[code["grass"], b] * (1 - weeds - bare) + table[code["dry_grass"], b] * weeds
+                       + table[code["bare_soil"], b] * bare)
+        band[river] *= ripple
+        np.multiply(band.reshape(cover.shape), surface, out=out[b])
     return out
 
 
@@ -204,6 +213,50 @@ def patch_severity(patches: tuple[Patch, ...], progress: float, grid: Grid, clas
     return severity, klass
 
 
+def height_map(layout: Layout, grid: Grid, cover: np.ndarray, tex: Textures) -> np.ndarray:
+    """Obstacle heights in metres: tree crowns ``16 + 2.5 n_small`` (10-22 m), buildings, else 0."""
+    code = {name: i for i, name in enumerate(COVER_ORDER)}
+    forest = (cover == code["forest_broadleaf"]) | (cover == code["forest_conifer"])
+    height = np.where(forest, np.clip(16.0 + 2.5 * tex.small, 10.0, 22.0), 0.0).astype(np.float32)
+    if layout.buildings:
+        features.rasterize([(b.polygon, b.height_m) for b in layout.buildings], out=height,
+                           transform=grid.transform)
+    return height
+
+
+def apply_shadows(image: np.ndarray, layout: Layout, grid: Grid, cover: np.ndarray, tex: Textures, sensor: Sensor,
+                  geometry: Geometry) -> None:
+    """Darken cast shadows in place: ``rho (lit + (1 - lit) f_diffuse,b)`` (see :mod:`pipeline.simulate.shadows`)."""
+    lit = sunlit_fraction(height_map(layout, grid, cover, tex), grid.gsd, geometry.sun_zenith, geometry.sun_azimuth)
+    if lit.min() >= 1.0:
+        return
+    diffuse = band_reflectance(diffuse_fraction(geometry.sun_zenith), sensor).astype(np.float32)
+    for b in range(image.shape[0]):
+        image[b] *= lit + (1.0 - lit) * diffuse[b]
+
+
+def valley_coords(layout: Layout, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Valley-frame ``(u, v)`` of every pixel centre, float32 ``(rows, cols)`` each."""
+    x, y = grid.centres()
+    return layout.to_local(x, y)
+
+
+def _crop_pixels(layout: Layout, crop: str, table: CropTable, field_index: np.ndarray,
+                 field_dap: dict[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mask of ``crop``'s pixels and, for those pixels, potential LAI and chlorophyll factor of their field."""
+    lai_of = np.zeros(len(layout.fields) + 1, dtype=np.float32)  # index 0: outside fields
+    cab_of = np.ones(len(layout.fields) + 1, dtype=np.float32)
+    of_crop = np.zeros(len(layout.fields) + 1, dtype=bool)
+    for i, f in enumerate(layout.fields, start=1):
+        if f.crop == crop:
+            stage = CROPS[crop].stage(field_dap[f.field_id])
+            lai_of[i], cab_of[i], of_crop[i] = stage.lai * f.vigour, stage.cab / table.healthy.cab, True
+    index = field_index + 1
+    mask = of_crop[index]
+    selected = index[mask]
+    return mask, lai_of[selected], cab_of[selected]
+
+
 def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry, tables: dict[str, CropTable],
                  field_dap: dict[str, float], progress: float, flight_seed: int,
                  layout_seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -214,44 +267,37 @@ def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry,
     """
     static_rng = np.random.default_rng([layout_seed, 0x5CE])
     flight_rng = np.random.default_rng([flight_seed, 0xF11])
-    x, y = grid.centres()
-    u, v = layout.to_local(x, y)
-    u, v = u.astype(np.float32), v.astype(np.float32)
+    u, v = valley_coords(layout, grid)
     cover, field_index = land_cover_codes(layout, grid, u, v)
     tex = make_textures(static_rng, grid.shape, grid.gsd)
     image = _cover_reflectance(cover, sensor, geometry, tex)
     gsd = grid.gsd
-    mottle = smooth_noise(flight_rng, grid.shape, 0.4 / gsd, order=1)
+    mottle = smooth_noise(flight_rng, grid.shape, 0.4 / gsd)
     edge = 1.0 - 0.2 * np.exp(-_edge_distance(field_index >= 0, gsd) / 1.5)
     severity_all = np.zeros(grid.shape, dtype=np.float32)
     for crop, table in tables.items():
-        field_ids = {f.field_id: i for i, f in enumerate(layout.fields) if f.crop == crop}
-        if not field_ids:
+        mask, pot_lai, cab_f = _crop_pixels(layout, crop, table, field_index, field_dap)
+        if not mask.any():
             continue
+        field_ids = {f.field_id: i for i, f in enumerate(layout.fields) if f.crop == crop}
         classes = {name: i for i, name in enumerate(table.classes)}
         severity, klass = patch_severity(tuple(p for p in layout.patches if p.crop == crop), progress, grid,
                                          classes, field_index, field_ids)
-        severity *= np.clip(0.75 + 0.3 * mottle, 0.3, 1.0)
-        pot_lai = np.zeros(grid.shape, dtype=np.float32)
-        cab_f = np.ones(grid.shape, dtype=np.float32)
-        for fid, idx in field_ids.items():
-            stage = CROPS[crop].stage(field_dap[fid])
-            mask = field_index == idx
-            pot_lai[mask] = stage.lai * layout.fields[idx].vigour
-            cab_f[mask] = stage.cab / table.healthy.cab
-        mask = pot_lai > 0
+        sev = severity[mask] * np.clip(0.75 + 0.3 * mottle[mask], 0.3, 1.0)
         period, amp = ROW_PATTERN[crop]
-        rows = 1.0 + amp * abs(float(np.sinc(gsd / period))) * np.cos(2 * np.pi * v / period)
-        lai_px = pot_lai[mask] * (1 + 0.15 * tex.large[mask] + 0.06 * tex.small[mask]) * edge[mask] * rows[mask]
-        cab_px = cab_f[mask] * (1 + 0.1 * tex.medium[mask] + 0.05 * tex.large[mask])
-        refl = table.lookup(klass[mask].astype(np.intp), np.maximum(lai_px, 0.0), cab_px, severity[mask])
+        phase = 2 * np.pi * v[mask] / period
+        blur = abs(float(np.sinc(gsd / period)))  # a pixel averages the row pattern over its width
+        vigour = (1 + 0.15 * tex.large[mask] + 0.06 * tex.small[mask]) * edge[mask]
+        lai = pot_lai * vigour * (1 + amp * blur * np.cos(phase))
+        cab = cab_f * (1 + 0.1 * tex.medium[mask] + 0.05 * tex.large[mask])
+        refl = table.lookup(klass[mask].astype(np.intp), np.maximum(lai, 0.0), cab, sev)
         if crop in RIDGE_SHADING:  # sun-facing and shaded ridge flanks
-            shade = 1.0 + RIDGE_SHADING[crop] * abs(float(np.sinc(gsd / period))) * np.sin(2 * np.pi * v[mask] / period)
-            refl *= shade[:, None]
+            refl *= (1.0 + RIDGE_SHADING[crop] * blur * np.sin(phase))[:, None]
         image[:, mask] = refl.T
-        severity_all[mask] = severity[mask]
+        severity_all[mask] = sev
+    apply_shadows(image, layout, grid, cover, tex, sensor, geometry)
     # residual irradiance drift across the mosaic (thin cloud, imperfect DLS correction), +-1.5 %
-    drift = 1.0 + ILLUMINATION_DRIFT * smooth_noise(flight_rng, grid.shape, 40.0 / gsd, order=1)
+    drift = 1.0 + ILLUMINATION_DRIFT * smooth_noise(flight_rng, grid.shape, 40.0 / gsd)
     for b in range(image.shape[0]):
         image[b] = ndimage.gaussian_filter(image[b], PSF_SIGMA_PX, mode="nearest") * drift
         sigma = np.sqrt(SHOT_NOISE * np.clip(image[b], 0.0, None) + READ_NOISE**2)

@@ -31,7 +31,7 @@ from pipeline.common.atomic import atomic_dir, atomic_write_json
 from pipeline.common.cog import write_cog
 from pipeline.common.geo import JGD2011_UTM53N, WGS84, write_geojson_features
 from pipeline.common.survey import FIELDS_NAME, LABELS_NAME, META_NAME, SCENE_NAME, SurveyFolder
-from pipeline.errors import InputError
+from pipeline.errors import InputError, UnknownNameError
 from pipeline.ingest.sensors import get_sensor
 from pipeline.simulate.canopy import CROPS
 from pipeline.simulate.layout import Field, Layout, build_layout
@@ -41,10 +41,12 @@ from pipeline.simulate.spectra import Geometry
 from pipeline.simulate.sun import sun_position
 
 GENERATOR = "shimanto-simulate/1"
-#: Largest scene the simulator renders (pixels), about 1.5 GB of working memory.
-MAX_PIXELS = 40_000_000
+#: Largest raster the simulator renders (pixels); 4 ha at 10 cm (6.2 M px) peaks near 1 GB of memory.
+MAX_PIXELS = 25_000_000
 #: Smallest footprint that holds six fields with their levees, ha.
 MIN_HECTARES = 0.1
+#: Flights with the sun lower than 90 - this (degrees) are refused.
+MAX_SUN_ZENITH_DEG = 80.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,20 @@ class SurveySpec:
     def problems(self) -> list[str]:
         """Every reason this spec cannot be simulated (empty when fine)."""
         out = []
+        if not isinstance(self.date, dt.date) or not isinstance(self.local_time, dt.time):
+            out.append(f"date {self.date!r} / local_time {self.local_time!r} must be datetime.date / datetime.time")
+        elif -90 <= self.centre_lat <= 90 and -12 <= self.utc_offset_h <= 14:
+            sun = sun_position(self.when, self.centre_lat, self.centre_lon)
+            if sun.zenith_deg > MAX_SUN_ZENITH_DEG:
+                out.append(f"the sun is {sun.elevation_deg:.1f} deg above the horizon at {self.when.isoformat()}; "
+                           f"pick a daytime flight time (sun elevation >= {90 - MAX_SUN_ZENITH_DEG:g} deg)")
+        try:
+            thermal = [b.name for b in get_sensor(self.sensor).bands if not 400 <= b.centre_nm <= 2500]
+            if thermal:
+                out.append(f"sensor {self.sensor!r} band(s) {', '.join(thermal)} lie outside 400-2500 nm; the "
+                           "simulator covers reflective bands only; pick a sensor without thermal bands")
+        except UnknownNameError as exc:
+            out.append(str(exc))
         if not isinstance(self.seed, int) or self.seed < 0:
             out.append(f"seed {self.seed!r} must be a non-negative integer")
         if self.layout_seed is not None and (not isinstance(self.layout_seed, int) or self.layout_seed < 0):
@@ -157,18 +173,15 @@ def simulate_survey(out: Path, spec: SurveySpec) -> SurveyFolder:
     out = Path(out)
     problems = spec.problems()
     if out.exists() and not out.is_dir():
-        problems.append(f"--out {str(out)!r} is an existing file; give a folder path")
+        problems.append(f"output {str(out)!r} is an existing file; give a folder path")
     elif out.is_dir() and any(out.iterdir()) and not (out / SCENE_NAME).exists() and not (out / META_NAME).exists():
-        problems.append(f"--out {str(out)!r} is a non-empty folder that is not a survey folder; "
+        problems.append(f"output {str(out)!r} is a non-empty folder that is not a survey folder; "
                         "give a new or empty folder")
     if problems:
         raise InputError("cannot simulate the survey: " + "; ".join(problems))
     sensor = get_sensor(spec.sensor)
     sun = sun_position(spec.when, spec.centre_lat, spec.centre_lon)
-    if sun.zenith_deg > 80.0:
-        raise InputError(f"the sun is {sun.elevation_deg:.1f} deg above the horizon at {spec.when.isoformat()}; "
-                         "pick a daytime flight time (sun elevation >= 10 deg)")
-    geometry = Geometry(sun_zenith=sun.zenith_deg)
+    geometry = Geometry(sun_zenith=sun.zenith_deg, sun_azimuth=sun.azimuth_deg)
     layout = site_layout(spec)
     daps = field_days_after_planting(layout, spec)
     tables: dict[str, CropTable] = {}

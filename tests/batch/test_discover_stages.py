@@ -55,3 +55,17 @@ def test_fingerprint_changes_with_content_not_mtime(tmp_path: Path) -> None:
     before = tree_digest([d])
     (d / "w.bin").write_bytes(b"2")
     assert tree_digest([d]) != before
+
+
+def test_tree_digest_does_not_depend_on_where_the_folders_are(tmp_path: Path) -> None:
+    def layout(root_name: str, out_name: str) -> list[Path]:
+        scene = tmp_path / root_name / "kubokawa_20260601_p4m" / "scene.tif"
+        stats = tmp_path / out_name / "flights" / "kubokawa_20260601_p4m" / "indices"
+        scene.parent.mkdir(parents=True)
+        stats.mkdir(parents=True)
+        scene.write_bytes(b"scene")
+        (stats / "field_stats.csv").write_text("field_id,index,mean\n")
+        return [scene, stats]
+
+    # root sorts before out in one run and after it in the other: the digest must not care
+    assert tree_digest(layout("a-root", "m-out")) == tree_digest(layout("z-root", "b-out"))

@@ -73,3 +73,17 @@ def test_backtest_coverage_near_nominal_on_noisy_growth() -> None:
     assert result.n_forecasts == 60 * 5
     assert result.mae < result.persistence_mae  # the trend beats persistence on growing crops
     assert 0.6 <= result.coverage <= 0.97  # honest 80 % band
+
+
+def test_conformal_quantile_and_empirical_band() -> None:
+    from pipeline.batch.forecast import conformal_quantile
+
+    errors = [0.01 * k for k in range(1, 11)]
+    assert conformal_quantile(errors, 0.8) == pytest.approx(0.09)  # ceil(11 * 0.8) = 9th smallest
+    assert conformal_quantile(errors[:3], 0.8) == pytest.approx(0.03)  # too few: the largest
+    s = _series([0.40, 0.45, 0.50, 0.55])
+    fc = forecast(s, s.dates[-1] + timedelta(days=4), ForecastSettings(damping_per_5_days=1.0), errors)
+    assert "empirical quantile of 10" in fc.method
+    assert fc.high - fc.low == pytest.approx(2 * 0.09 * 2.0)  # q * sqrt(4 days), both sides
+    few = forecast(s, s.dates[-1] + timedelta(days=4), ForecastSettings(), errors[:5])
+    assert "t-interval" in few.method

@@ -58,7 +58,7 @@ def test_normalisation_uses_training_chips_only(toy_surveys, small_cfg):
     scenes = load_scenes(toy_surveys[:2], small_cfg.bands)
     trainer = Trainer(scenes, small_cfg)
     expected = fit_normalisation([trainer._chip(c, True) for c in trainer.split.train], small_cfg.bands,
-                                 small_cfg.indices)
+                                 small_cfg.indices, small_cfg.relative_indices)
     assert trainer.norm == expected
     # make validation fields wildly brighter: the statistics must not move
     brighter = []
@@ -104,3 +104,35 @@ def test_shift_band_moves_one_pixel():
     np.testing.assert_array_equal(moved[1:], band[:-1])
     np.testing.assert_array_equal(moved[0], band[0])
     np.testing.assert_array_equal(shift_band(band, 0, -1)[:, :-1], band[:, 1:])
+
+
+def test_class_weights_favour_rare_classes_and_oversampling():
+    from pipeline.detection.dataset import Chip, class_weights, sampling_order
+
+    labels = np.zeros((10, 10), np.uint8)
+    labels[:5] = 1
+    labels[0, 0] = 2
+    labels[9, 9] = IGNORE
+    w = class_weights([labels], max_weight=5.0)
+    assert w[2] > w[1] >= w[0] * 0.5 and w.max() <= 5.0 and w[3] == 1.0
+    chips = [Chip(0, 0, 0, (0, 1), i == 0) for i in range(10)]
+    order = sampling_order(chips, 9.0, np.random.default_rng(0), 2000)
+    assert 0.4 < np.mean(order == 0) < 0.6  # 9 / (9 + 9) of the draws
+
+
+def test_field_median_table_and_relative_features():
+    from pipeline.detection.features import compute_features, field_median_table
+
+    stack = np.full((5, 4, 4), 0.1, np.float32)
+    stack[3] = 0.5  # nir
+    stack[3, :, 2:] = 0.3
+    fidx = np.zeros((4, 4), np.int32)
+    fidx[:, 2:] = 1
+    table = field_median_table(stack, BANDS, ("ndvi",), fidx, 2)
+    assert table.shape == (3, 1)
+    np.testing.assert_allclose(table[0, 0], (0.5 - 0.1) / 0.6, rtol=1e-6)
+    np.testing.assert_allclose(table[1, 0], (0.3 - 0.1) / 0.4, rtol=1e-6)
+    assert table[2, 0] == table[0, 0]  # a field without pixels falls back to row 0
+    feats = compute_features(stack, BANDS, ("ndvi",), ("ndvi",), table[fidx].transpose(2, 0, 1))
+    assert feats.shape == (7, 4, 4)
+    np.testing.assert_allclose(feats[-1], 0.0, atol=1e-6)  # every pixel equals its field's median

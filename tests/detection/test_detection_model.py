@@ -96,6 +96,7 @@ def test_field_flagging_rule():
     pred = np.array([[1, 2, 2, 2], [5, 6, 5, 5]], np.uint8)
     fidx = np.array([[1, 1, 1, 1], [2, 2, 2, 2]], np.int32)
     acc.add(truth, pred, fidx)
+    acc.add_patches(truth, pred, fidx)
     flags = flag_fields(acc, {1: ("A", "rice"), 2: ("B", "ginger")}, pixel_area_m2=1.0, min_area_m2=1.0,
                         min_fraction=0.2)
     by_id = {f.field_id: f for f in flags}

@@ -44,10 +44,13 @@ def check_outputs(out: Path, data: np.ndarray, names: tuple[str, ...] = SIX) -> 
 def test_float_scene_six_indices(cli, scene, tmp_path: Path) -> None:
     path, data = scene
     out = tmp_path / "out"
-    assert cli("indices", path, "--sensor", "rededge-mx", "--indices", ",".join(SIX), "--out", out) == 0
+    assert cli("indices", path, "--sensor", "rededge-mx", "--indices", ",".join(SIX), "--out", out,
+               "--workers", 2, "--compress", "deflate") == 0
     check_outputs(out, data)
     manifest = json.loads((out / "indices.json").read_text())
     assert manifest["sensor"] == "rededge-mx" and set(manifest["indices"]) == set(SIX)
+    with rasterio.open(out / "ndvi.tif") as ds:
+        assert ds.compression.name == "deflate"
 
 
 def test_scaled_uint16_scene(cli, kit, tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ def bad_cases(kit, tmp: Path) -> dict[str, tuple[list[str], str]]:
         "threshold for absent index": ([str(good), s, "rededge-mx", "--indices", "ndvi",
                                         "--stress-threshold", "ndre=0.2"], "not among the computed"),
         "bad scale": ([str(u16), s, "p4m", "--scale", "0"], "positive divisor"),
+        "bad compress": ([str(good), s, "rededge-mx", "--compress", "JPEG"], "--compress 'JPEG' is not one of"),
     }
 
 
@@ -58,6 +59,7 @@ NAMES = [
     "missing band", "extra band", "unknown sensor", "not georeferenced", "fields outside", "fields not json",
     "truncated", "integer without scale", "unknown index", "spyndex bands", "band lacking for index",
     "per-band missing", "scene missing", "bad --bands", "bad threshold", "threshold for absent index", "bad scale",
+    "bad compress",
 ]
 
 

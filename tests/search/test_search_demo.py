@@ -60,3 +60,12 @@ def test_params_section_is_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="altitude"):
         search_params(load_params(unknown))
     assert search_params(load_params()).max_height_agl_m <= 150.0
+
+
+def test_serve_refuses_a_secret_inside_the_served_folder(run_cli, tmp_path: Path, capsys) -> None:
+    board = tmp_path / "plan"
+    board.mkdir()
+    assert run_cli(["search", "secret", str(board / "stream.secret")]) == 0
+    assert run_cli(["search", "serve", "--board", str(board), "--secret-file", str(board / "stream.secret"),
+                    "--work", str(tmp_path / "srv"), "--duration", "1"]) == 2
+    assert "inside the served board folder" in capsys.readouterr().err

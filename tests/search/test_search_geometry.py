@@ -7,7 +7,7 @@ import math
 import random
 
 import pytest
-from shapely.geometry import Polygon, box
+from shapely.geometry import Point, Polygon, box
 
 from pipeline.errors import InputError, SafetyLimitError, UnknownNameError
 from pipeline.search.cameras import SEARCH_CAMERAS, search_camera
@@ -20,9 +20,10 @@ MODEL = TimeModel(speed_m_s=6.0, turn_s=4.0, climb_m_s=3.0, endurance_s=1500.0)
 
 
 def _request(area: Polygon, drones: int = 3, spacing: float = 54.6, swath: float = 68.3,
-             launch: tuple[float, float] = (-150.0, -120.0), radius: float | None = None) -> LayoutRequest:
+             launches: tuple[tuple[float, float], ...] = ((-150.0, -120.0),),
+             radius: float | None = None) -> LayoutRequest:
     c = area.centroid
-    return LayoutRequest(area, (c.x, c.y), launch, spacing, swath, 120.0, drones, radius, MODEL)
+    return LayoutRequest(area, (c.x, c.y), launches, spacing, swath, 120.0, drones, radius, MODEL)
 
 
 def _areas() -> list[Polygon]:
@@ -63,7 +64,7 @@ def test_area_patterns_cover_the_area(pattern: str, area_index: int) -> None:
 def test_sector_flight_times_are_balanced(pattern: str, drones: int) -> None:
     area = _areas()[0]
     req = _request(area, drones=drones)
-    times = [path_time_s(s.path, req.launch, req.height_m, MODEL) for s in get_pattern(pattern).generate(req)]
+    times = [path_time_s(s.path, s.launch, req.height_m, MODEL) for s in get_pattern(pattern).generate(req)]
     assert len(times) == drones
     assert imbalance(times) <= 1.2, f"times {times}"
 
@@ -112,6 +113,19 @@ def test_datum_patterns_give_every_drone_a_rotated_copy() -> None:
     assert len({(round(x), round(y)) for x, y in firsts}) == 3
     sectors = get_pattern("sector").generate(req)
     assert footprint_coverage(sectors[0].region, [s.path for s in sectors], req.swath_m) >= 0.99
+
+
+def test_one_launch_point_per_drone_goes_to_the_nearest_sector() -> None:
+    strip = box(0, 0, 3000, 250)
+    launches = ((2900.0, -60.0), (100.0, -60.0), (1500.0, -60.0))  # west, east and middle, given out of order
+    sectors = get_pattern("creeping-line").generate(_request(strip, launches=launches))
+    assert sorted(s.launch for s in sectors) == sorted(launches)
+    for s in sectors:
+        assert s.region.distance(Point(s.launch)) < 100.0, (s.index, s.launch, s.region.bounds)
+    shared = get_pattern("creeping-line").generate(_request(strip, launches=((1500.0, -60.0),)))
+    worst_shared = max(path_time_s(s.path, s.launch, 120.0, MODEL) for s in shared)
+    worst_own = max(path_time_s(s.path, s.launch, 120.0, MODEL) for s in sectors)
+    assert worst_own < worst_shared
 
 
 def test_balanced_groups_is_optimal_on_a_small_case() -> None:

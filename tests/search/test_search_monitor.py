@@ -50,7 +50,7 @@ def _vehicle(home: tuple[float, float, float]) -> tuple[SimVehicle, str]:
     return vehicle, f"udpout:127.0.0.1:{port}"
 
 
-def test_monitor_updates_the_board_from_live_mavlink(board_dir: Path, chromium) -> None:
+def test_monitor_updates_the_board_from_live_mavlink(board_dir: Path, chromium, run_cli) -> None:
     mission = read_plan(board_dir / "s1.plan")
     assert mission.home is not None
     v1, url1 = _vehicle(mission.home)
@@ -61,6 +61,10 @@ def test_monitor_updates_the_board_from_live_mavlink(board_dir: Path, chromium) 
             upload_mission(gcs, mission)
             start_mission(gcs)
         board = run_monitor(board_dir, [f"s1={url1}", url2], duration_s=3.0, period_s=0.5)
+        # the CLI front end on the same links (s3 this time), one second
+        assert run_cli(["search", "monitor", str(board_dir), "--connect", f"s3={url2}", "--duration", "1.5"]) == 0
+        assert json.loads((board_dir / "board.json").read_text())["sectors"][2]["status"] == "connected"
+        (board_dir / "board.json").write_text(json.dumps(board))  # back to the state checked below
     finally:
         v1.stop()
         v2.stop()

@@ -167,3 +167,19 @@ def test_self_intersecting_area_is_refused(run_cli, make_area, tmp_path: Path, c
     assert _plan_cli(run_cli, make_area(polygon=bow), out) == 2
     assert "self-intersections" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_one_launch_per_drone_sets_each_mission_home(run_cli, make_area, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "plan"
+    launches = ["33.2075,133.1210", "33.2150,133.1390", "33.2120,133.1300"]
+    args = [arg for launch in launches for arg in ("--launch", launch)]
+    assert _plan_cli(run_cli, make_area(), out, "--pattern", "creeping-line", "--drones", "3", *args) == 0
+    homes = set()
+    for sid in ("s1", "s2", "s3"):
+        sector = json.loads((out / f"{sid}.json").read_text())
+        home = read_plan(out / f"{sid}.plan").home
+        assert home is not None and home[:2] == pytest.approx(tuple(sector["launch"]), abs=1e-6)
+        homes.add((round(home[0], 4), round(home[1], 4)))
+    assert homes == {tuple(float(v) for v in launch.split(",")) for launch in launches}
+    assert _plan_cli(run_cli, make_area(), tmp_path / "bad", "--drones", "3", *args[:4]) == 2
+    assert "give one shared or one per drone" in capsys.readouterr().err

@@ -129,6 +129,9 @@ def test_publish_then_play_hls_with_signed_links(server) -> None:
         board_status, page = _get(board["board_url"])
         assert board_status == 200 and b"board-data" in page
         assert _get(board["board_url"].split("?")[0])[0] == 403
+        (plan / "notes.secret").write_text("not for the network")
+        assert _get(board["board_url"].replace("board.html", "notes.secret"))[0] == 404  # only board files
+        assert _get(board["board_url"].replace("board.html", "s1.plan"))[0] == 200
         for proc in refused:
             assert proc.wait(timeout=15) != 0, "a publisher with a bad token was let in"
         assert not (plan.parent / "server" / "hls" / "s2.m3u8").exists()

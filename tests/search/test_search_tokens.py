@@ -170,3 +170,33 @@ def test_auth_server_answers_nginx_rtmp_and_auth_request(auth_url: str) -> None:
     assert sub("/hls/s1.m3u8") == 403
     assert sub(f"/hls/s1.m3u8?token={publish}") == 403
     assert _status(urllib.request.Request(auth_url + "/nothing")) == 403
+
+
+def test_serve_auth_command_answers_on_loopback(secret_file: Path, port) -> None:
+    import subprocess
+    import sys
+    import time
+
+    cli = Path(__file__).resolve().parents[2] / "cli.py"
+    listen = port()
+    proc = subprocess.Popen([sys.executable, str(cli), "search", "serve-auth", "--secret-file", str(secret_file),
+                             "--listen", f"127.0.0.1:{listen}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        secret = read_secret(secret_file)
+        token = sign_token(secret, "/hls/s1", "read", int(time.time()) + 60)
+        url = f"http://127.0.0.1:{listen}/auth"
+        deadline = time.monotonic() + 20
+        status = 0
+        while time.monotonic() < deadline:
+            try:
+                status = _status(urllib.request.Request(url, headers={"X-Original-URI": f"/hls/s1.m3u8?token={token}"}))
+                break
+            except urllib.error.URLError:
+                assert proc.poll() is None, proc.communicate()[1].decode()
+                time.sleep(0.2)
+        assert status == 200
+        assert _status(urllib.request.Request(url, headers={"X-Original-URI": "/hls/s1.m3u8?token=1.x"})) == 403
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert secret_file.read_bytes().strip() not in err

@@ -43,7 +43,8 @@ class Loaded:
 
     def index(self, a: str, b: str) -> np.ndarray:
         x, y = self.band[a], self.band[b]
-        return (x - y) / (x + y)
+        with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 where both bands read 0 (deep shadow)
+            return (x - y) / (x + y)
 
     def crop_masks(self, crop: str) -> tuple[np.ndarray, np.ndarray]:
         """(healthy, diseased) pixel masks of one crop; healthy excludes a 2 m rim around patches."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
+from PIL import Image
 
 from pipeline.config import load_params
 from pipeline.demo import DemoContext
@@ -56,9 +58,9 @@ def test_bad_arguments_fail_clearly_without_output(run_cli, tmp_path, capsys, ar
 
 def test_every_problem_is_reported_at_once(tmp_path):
     with pytest.raises(InputError) as info:
-        simulate_survey(tmp_path / "x", SurveySpec(seed=-3, hectares=0, gsd_cm=-1, disease_progress=9))
+        simulate_survey(tmp_path / "x", SurveySpec(seed=-3, hectares=0, gsd_cm=-1, disease_progress=9, sensor="nope"))
     text = str(info.value)
-    for part in ("seed -3", "hectares 0", "gsd_cm -1", "disease_progress 9"):
+    for part in ("seed -3", "hectares 0", "gsd_cm -1", "disease_progress 9", "unknown sensor 'nope'"):
         assert part in text
 
 
@@ -93,5 +95,11 @@ def test_demo_stage_writes_the_survey(tmp_path):
     spec = demo_spec(ctx)
     assert spec.seed == 5 and spec.hectares < 4.0
     produced = run(ctx)
-    assert [p.name for p in produced] == ["scene.tif", "fields.geojson", "labels.geojson", "survey.json"]
+    assert [p.name for p in produced] == ["scene.tif", "fields.geojson", "labels.geojson", "survey.json",
+                                          "quicklook.png"]
     assert all(isinstance(p, Path) and p.is_file() and p.parent == tmp_path / "survey" for p in produced)
+    with Image.open(produced[-1]) as png:
+        assert png.format == "PNG" and png.width > 2 * png.height * 0.8
+        pixels = np.asarray(png)
+    assert (pixels == (255, 255, 255)).all(axis=-1).any()  # field outlines drawn
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 1000  # a real picture, not a flat fill

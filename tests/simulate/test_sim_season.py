@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.errors import InputError
 from pipeline.simulate.season import disease_progress_on, season_specs
-from pipeline.simulate.survey import SurveySpec, site_layout
+from pipeline.simulate.survey import SurveySpec, simulate_survey, site_layout
 
 
 def test_spec_defaults_match_the_demo_and_training_settings():
@@ -58,3 +58,17 @@ def test_other_sensor_band_order(make_survey):
 
 def test_too_small_site_is_refused():
     assert any("too small" in p for p in SurveySpec(seed=1, hectares=0.05).problems())
+
+
+def test_bad_types_and_thermal_sensors_are_refused(tmp_path):
+    assert any("datetime.date" in p for p in SurveySpec(seed=1, date="2026-07-01").problems())  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="lwir"):
+        simulate_survey(tmp_path / "x", SurveySpec(seed=1, hectares=0.2, gsd_cm=50, sensor="altum-pt"))
+    assert not (tmp_path / "x").exists()
+
+
+def test_flights_of_one_site_share_the_pixel_grid(make_survey):
+    a = make_survey(seed=40, layout_seed=41, date=dt.date(2026, 6, 1))
+    b = make_survey(seed=42, layout_seed=41, date=dt.date(2026, 7, 15), local_time=dt.time(14, 0))
+    assert a.transform == b.transform and a.bands.shape == b.bands.shape
+    assert np.array_equal(np.isnan(a.bands[0]), np.isnan(b.bands[0]))
