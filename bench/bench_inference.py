@@ -92,7 +92,8 @@ def main() -> None:
             model_s = time.perf_counter() - t0
         model_mpx = n_batches * args.batch * args.window**2 / 1e6
     e2e_rate, model_rate = mpx / e2e_s, model_mpx / model_s
-    print(f"scene {mpx:.2f} Mpx, {args.threads} threads, width {args.base}, window {args.window}, batch {args.batch}")
+    print(f"scene {mpx:.2f} Mpx, {args.threads} threads, width {card.base_channels}, window {args.window}, "
+          f"batch {args.batch}")
     print(f"model only (baseline): {model_rate:.2f} Mpx/s")
     print(f"end to end:            {e2e_rate:.2f} Mpx/s")
     print(f"ratio end-to-end / model-only: {e2e_rate / model_rate:.2f}")

@@ -85,6 +85,20 @@ def ramp_weights(window: int, overlap: int) -> np.ndarray:
     return np.outer(w1, w1).astype(np.float32)
 
 
+def argmax_first_axis(prob: torch.Tensor) -> torch.Tensor:
+    """``prob.argmax(0)`` as uint8 by running comparison over the (few) classes; first maximum wins.
+
+    Faster than a strided reduction over the leading axis of a ``(K, H, W)`` block on CPU.
+    """
+    best = prob[0].clone()
+    out = torch.zeros(prob.shape[1:], dtype=torch.uint8, device=prob.device)
+    for k in range(1, prob.shape[0]):
+        better = prob[k] > best
+        best = torch.where(better, prob[k], best)
+        out[better] = k
+    return out
+
+
 def pick_device(requested: str | None = None) -> torch.device:
     """``requested`` if given, else CUDA when available, else CPU."""
     if requested:
@@ -182,7 +196,7 @@ def predict_strips(src: rasterio.DatasetReader, positions: Sequence[int], predic
         n_final = (row_starts[k + 1] if k + 1 < len(row_starts) else height) - r
         with torch.no_grad():
             prob = acc[:, :n_final] / wsum[:n_final].clamp_min(1e-12)
-            classes = prob.argmax(dim=0).to(torch.uint8).cpu().numpy()
+            classes = argmax_first_axis(prob).cpu().numpy()
             dprob = prob.index_select(0, disease_t).sum(dim=0).cpu().numpy().astype(np.float32)
         ok = valid_mask(bands[:, :n_final])
         classes[~ok] = IGNORE

@@ -1,25 +1,19 @@
-"""Solar position (NOAA's approximation, about 0.01° for 1800-2100) and imaging windows.
+"""Imaging windows from the sun's elevation (solar position: :mod:`pipeline.common.solar`).
 
-For a UTC time ``t`` the fractional year ``γ = 2π/365 · (doy − 1 + (hour − 12)/24)`` gives::
-
-    decl = 0.006918 − 0.399912 cos γ + 0.070257 sin γ − 0.006758 cos 2γ
-           + 0.000907 sin 2γ − 0.002697 cos 3γ + 0.00148 sin 3γ          [rad]
-    eqtime = 229.18 (0.000075 + 0.001868 cos γ − 0.032077 sin γ
-             − 0.014615 cos 2γ − 0.040849 sin 2γ)                       [min]
-    true solar time = minutes_utc + eqtime + 4·lon                       [min]
-    hour angle h = tst/4 − 180                                            [deg]
-    sin(elev) = sin φ sin decl + cos φ cos decl cos h
+Sun elevation comes from the shared NOAA formulas; the imaging window is the longest
+span of a local day with elevation above a threshold, at one-minute resolution.
 
 Sunrise/sunset use elevation −0.833° (refraction and the sun's radius).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import numpy as np
+
+from pipeline.common.solar import solar_angles
 
 #: Japan Standard Time (UTC+9), the local time the council flies in.
 JST = timezone(timedelta(hours=9), "JST")
@@ -27,7 +21,7 @@ SUNRISE_ELEVATION_DEG = -0.833
 
 
 def sun_elevation_deg(lat: float, lon: float, when: datetime | np.ndarray, day: date | None = None) -> np.ndarray:
-    """Sun elevation in degrees at ``(lat, lon)``.
+    """Sun elevation in degrees at ``(lat, lon)`` (:func:`pipeline.common.solar.solar_angles`).
 
     Args:
         lat: Latitude, degrees.
@@ -43,17 +37,8 @@ def sun_elevation_deg(lat: float, lon: float, when: datetime | np.ndarray, day: 
         if day is None:
             raise ValueError("day is required when 'when' is an array of minutes")
         minutes = np.asarray(when, float)
-    doy = day.timetuple().tm_yday
-    gamma = 2 * math.pi / 365.0 * (doy - 1 + (minutes / 60.0 - 12) / 24.0)
-    decl = (0.006918 - 0.399912 * np.cos(gamma) + 0.070257 * np.sin(gamma) - 0.006758 * np.cos(2 * gamma)
-            + 0.000907 * np.sin(2 * gamma) - 0.002697 * np.cos(3 * gamma) + 0.00148 * np.sin(3 * gamma))
-    eqtime = 229.18 * (0.000075 + 0.001868 * np.cos(gamma) - 0.032077 * np.sin(gamma)
-                       - 0.014615 * np.cos(2 * gamma) - 0.040849 * np.sin(2 * gamma))
-    tst = minutes + eqtime + 4.0 * lon
-    hour_angle = np.radians(tst / 4.0 - 180.0)
-    phi = math.radians(lat)
-    sin_el = math.sin(phi) * np.sin(decl) + math.cos(phi) * np.cos(decl) * np.cos(hour_angle)
-    return np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)))
+    zenith, _azimuth, _decl, _eot = solar_angles(lat, lon, day, minutes)
+    return 90.0 - zenith
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ import math
 
 import numpy as np
 
+from pipeline.common.solar import sun_position
+
 #: Clear-sky direct to diffuse irradiance ratio assumed by MicaSense for DLS1.
 DIRECT_TO_DIFFUSE = 6.0
 #: Refractive indices of the DLS1 optical stack: air, polycarbonate, teflon diffuser.
@@ -31,26 +33,15 @@ DLS_LAYERS = (1.000277, 1.6, 1.38)
 def solar_position(lat: float, lon: float, when: dt.datetime) -> tuple[float, float]:
     """Sun (elevation, azimuth) in radians; azimuth clockwise from north.
 
+    Uses the shared NOAA formulas (:func:`pipeline.common.solar.sun_position`).
+
     Args:
         lat: Latitude, degrees north.
         lon: Longitude, degrees east.
         when: Time (naive values are taken as UTC).
     """
-    if when.tzinfo is not None:
-        when = when.astimezone(dt.UTC).replace(tzinfo=None)
-    n = (when - dt.datetime(2000, 1, 1, 12)).total_seconds() / 86400.0
-    mean_lon = math.radians((280.460 + 0.9856474 * n) % 360.0)
-    anomaly = math.radians((357.528 + 0.9856003 * n) % 360.0)
-    ecl_lon = mean_lon + math.radians(1.915) * math.sin(anomaly) + math.radians(0.020) * math.sin(2 * anomaly)
-    obliquity = math.radians(23.439 - 0.0000004 * n)
-    ra = math.atan2(math.cos(obliquity) * math.sin(ecl_lon), math.cos(ecl_lon))
-    dec = math.asin(math.sin(obliquity) * math.sin(ecl_lon))
-    gmst_deg = (280.46061837 + 360.98564736629 * n) % 360.0
-    hour_angle = math.radians(gmst_deg + lon) - ra
-    phi = math.radians(lat)
-    elevation = math.asin(math.sin(phi) * math.sin(dec) + math.cos(phi) * math.cos(dec) * math.cos(hour_angle))
-    azimuth = math.atan2(-math.sin(hour_angle), math.tan(dec) * math.cos(phi) - math.sin(phi) * math.cos(hour_angle))
-    return elevation, azimuth % (2 * math.pi)
+    sun = sun_position(when, lat, lon)
+    return math.radians(sun.elevation_deg), math.radians(sun.azimuth_deg)
 
 
 def body_to_ned(yaw: float, pitch: float, roll: float) -> np.ndarray:
