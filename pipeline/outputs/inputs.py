@@ -212,10 +212,12 @@ def load_hotspots(predictions_dir: Path | str, crs: CRS) -> tuple[Hotspot, ...]:
 def index_path(indices_dir: Path | str, index: str) -> Path | None:
     """``<indices_dir>/<index>.tif`` if it exists (case-insensitive name), else ``None``."""
     folder = Path(indices_dir)
-    for candidate in (folder / f"{index}.tif", folder / f"{index.upper()}.tif"):
-        if candidate.is_file():
-            return candidate
-    return None
+    exact = folder / f"{index}.tif"
+    if exact.is_file():
+        return exact
+    wanted = index.lower()
+    matches = sorted(p for p in folder.glob("*.tif") if p.stem.lower() == wanted and not p.name.startswith("."))
+    return matches[0] if matches else None
 
 
 def available_indices(indices_dir: Path | str) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ from pipeline.outputs.inputs import (
     Hotspot,
     available_indices,
     class_names_from_tags,
+    index_path,
     load_flight,
     load_hotspots,
     require_dir,
@@ -121,8 +122,10 @@ def _publish_flight_rasters(
     indices: dict[str, PublishedRaster] = {}
     if inputs.indices is not None:
         for name in available_indices(inputs.indices):
-            indices[name] = publish_raster(inputs.indices / f"{name}.tif", data_dir / f"{name}.tif", mask_for,
-                                           band_names=(name,))
+            source = index_path(inputs.indices, name)
+            if source is None:
+                continue
+            indices[name] = publish_raster(source, data_dir / f"{name}.tif", mask_for, band_names=(name,))
     classes = probability = None
     class_names: dict[int, str] = {}
     if inputs.predictions is not None:
