@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +27,18 @@ def utm_crs_for(lon: float, lat: float) -> CRS:
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
+@lru_cache(maxsize=32)
+def _transformer(src_wkt: str, dst_wkt: str) -> Transformer:
+    """A cached x/y-ordered transformer (building one costs milliseconds; geometries come in thousands)."""
+    return Transformer.from_crs(CRS.from_wkt(src_wkt), CRS.from_wkt(dst_wkt), always_xy=True)
+
+
 def reproject_geometry(geom: BaseGeometry, src: CRS | str | int, dst: CRS | str | int) -> BaseGeometry:
     """Reproject a shapely geometry between CRSs (always x=easting/lon, y=northing/lat)."""
     src_crs, dst_crs = CRS.from_user_input(src), CRS.from_user_input(dst)
     if src_crs == dst_crs:
         return geom
-    transformer = Transformer.from_crs(src_crs, dst_crs, always_xy=True)
+    transformer = _transformer(src_crs.to_wkt(), dst_crs.to_wkt())
     return shapely_transform(transformer.transform, geom)
 
 

@@ -28,7 +28,7 @@ class DetectionConfig:
         learning_rate: AdamW learning rate.
         weight_decay: AdamW weight decay.
         patience: Early stopping: epochs without validation-loss improvement.
-        max_train_seconds: Stop training after this wall time (whole epochs).
+        max_train_seconds: Safety cap on training wall time (whole epochs); the epoch count decides normally.
         disease_oversample: Sampling weight of chips that hold disease (others 1).
         max_class_weight: Cap of the inverse-frequency class weights.
         brightness_range: Illumination augmentation: gain drawn in ``1 ± range``.
@@ -58,7 +58,7 @@ class DetectionConfig:
     learning_rate: float = 0.002
     weight_decay: float = 0.0001
     patience: int = 8
-    max_train_seconds: float = 60.0
+    max_train_seconds: float = 240.0
     disease_oversample: float = 3.0
     max_class_weight: float = 5.0
     brightness_range: float = 0.2

@@ -38,9 +38,11 @@ def normalized_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a = a.astype(np.float32, copy=False)
     b = b.astype(np.float32, copy=False)
     total = a + b
-    ok = np.isfinite(total) & (np.abs(total) > 1e-6)
-    out = np.zeros(np.broadcast_shapes(a.shape, b.shape), dtype=np.float32)
-    np.divide(a - b, total, out=out, where=ok)
+    ok = np.abs(total) > 1e-6  # False for NaN
+    ok &= np.isfinite(total)
+    out = np.subtract(a, b, dtype=np.float32)
+    np.divide(out, total, out=out, where=ok)
+    out[~ok] = 0.0
     return out
 
 
@@ -122,13 +124,30 @@ def compute_features(stack: np.ndarray, bands: Sequence[str], indices: Sequence[
         raise InputError("; ".join(problems))
     if stack.shape[0] != len(bands):
         raise InputError(f"feature stack has {stack.shape[0]} planes but {len(bands)} band names {list(bands)}")
+    n_bands, shape = len(bands), stack.shape[1:]
+    out = np.empty((n_bands + len(indices) + len(relative), *shape), np.float32)
+    out[:n_bands] = stack
+    _nan_to_num(out[:n_bands])
     pos = {name: i for i, name in enumerate(bands)}
-    planes = [np.nan_to_num(stack[i].astype(np.float32, copy=False), nan=0.0) for i in range(len(bands))]
-    planes += [normalized_difference(stack[pos[INDICES[n][0]]], stack[pos[INDICES[n][1]]]) for n in indices]
+    nd: dict[str, np.ndarray] = {}
+    for name in dict.fromkeys((*indices, *relative)):
+        nd[name] = normalized_difference(stack[pos[INDICES[name][0]]], stack[pos[INDICES[name][1]]])
+    for j, name in enumerate(indices):
+        out[n_bands + j] = nd[name]
     if relative and reference is not None:
-        rel = index_planes(stack, bands, relative) - reference
-        planes += [np.nan_to_num(p, nan=0.0).astype(np.float32) for p in rel]
-    return np.stack(planes, axis=0)
+        invalid = ~valid_mask(stack)
+        for j, name in enumerate(relative):
+            plane = out[n_bands + len(indices) + j]
+            np.subtract(nd[name], reference[j], out=plane)
+            plane[invalid] = 0.0
+            _nan_to_num(plane)
+    return out
+
+
+def _nan_to_num(a: np.ndarray) -> None:
+    """``np.nan_to_num(a, copy=False, nan=0.0)``, skipped when ``a`` is all finite (the usual case)."""
+    if not np.isfinite(a).all():
+        np.nan_to_num(a, copy=False, nan=0.0)
 
 
 def valid_mask(stack: np.ndarray) -> np.ndarray:

@@ -1,17 +1,21 @@
 """``shimanto predict``: a trained model over a scene, written as COGs and hotspot GeoJSON.
 
-Strips from :func:`engine.predict_strips` are written block by block into
-tiled GeoTIFFs in a temporary folder beside the output, converted to COGs
-(GDAL's COG driver) and renamed into place; hotspots are gathered on the fly.
-A failed run leaves no partial output.
+Strips from :func:`streaming.stream_strips` (the windows, blending and crop
+masking of :mod:`engine`, tuned for CPU throughput) are written block by block
+into tiled GeoTIFFs in a temporary folder beside the output and converted to
+COGs (GDAL's COG driver) while the hotspots are traced; every output is renamed
+into place at the end. Hotspot components are collected strip by strip
+(:mod:`hotspots`). A failed run leaves no partial output.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,13 +24,13 @@ import numpy as np
 import rasterio
 import rasterio.shutil
 
-from pipeline.common.geo import write_geojson_features
 from pipeline.common.progress import progress_task
 from pipeline.detection.card import load_model
 from pipeline.detection.classes import CLASSES, IGNORE
-from pipeline.detection.engine import Strip, WindowPredictor, pick_device, predict_strips, window_starts
-from pipeline.detection.hotspots import HotspotCollector
+from pipeline.detection.engine import Strip, pick_device, window_starts
+from pipeline.detection.hotspots import HotspotCollector, write_hotspots_geojson
 from pipeline.detection.scenes import band_positions, read_fields, scene_bands
+from pipeline.detection.streaming import FastPredictor, StageTimes, stream_strips
 from pipeline.errors import SceneNotFoundError
 
 CLASSES_NAME = "classes.tif"
@@ -50,25 +54,30 @@ class InferenceSettings:
 
 
 def _profile(src: rasterio.DatasetReader, dtype: str, nodata: float | int) -> dict[str, Any]:
+    """Temporary tiled GeoTIFF: fastest DEFLATE level (it is re-encoded once, by the COG copy)."""
     return {"driver": "GTiff", "width": src.width, "height": src.height, "count": 1, "dtype": dtype,
-            "crs": src.crs, "transform": src.transform, "nodata": nodata, "tiled": True, "blockxsize": 256,
-            "blockysize": 256, "compress": "DEFLATE", "BIGTIFF": "IF_SAFER"}
+            "crs": src.crs, "transform": src.transform, "nodata": nodata, "tiled": True, "blockxsize": 512,
+            "blockysize": 512, "compress": "DEFLATE", "ZLEVEL": 1, "BIGTIFF": "IF_SAFER"}
 
 
-def _to_cog(tiled: Path, cog: Path, resampling: str) -> None:
-    rasterio.shutil.copy(str(tiled), str(cog), driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512,
-                         OVERVIEW_RESAMPLING=resampling, BIGTIFF="IF_SAFER")
+def _to_cog(tiled: Path, cog: Path, resampling: str, times: StageTimes) -> None:
+    with times.stage("cog (parallel)"):
+        rasterio.shutil.copy(str(tiled), str(cog), driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512,
+                             OVERVIEW_RESAMPLING=resampling, BIGTIFF="IF_SAFER", NUM_THREADS=2)
 
 
 def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path | None = None,
-                  settings: InferenceSettings | None = None) -> dict[str, Path]:
+                  settings: InferenceSettings | None = None, times: StageTimes | None = None) -> dict[str, Path]:
     """Predict classes, disease probability and hotspots of ``scene`` into ``out_dir``.
+
+    ``times``, if given, accumulates wall seconds per stage (read, features, model, blend, write, …).
 
     Raises:
         SceneNotFoundError: the scene, model or fields file is missing.
         InputError: the scene's bands or sensor do not match the model card.
     """
     settings = settings or InferenceSettings()
+    times = times or StageTimes()
     if not scene.is_file():
         raise SceneNotFoundError(f"scene {str(scene)!r} does not exist; pass an orthomosaic GeoTIFF")
     device = pick_device(settings.device)
@@ -76,11 +85,11 @@ def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path
     info = scene_bands(scene)
     positions = band_positions(info, card.bands, card.sensor, scene)
     fields = read_fields(fields_path, info.crs) if fields_path is not None else None
-    predictor = WindowPredictor(model, card, device)
+    predictor = FastPredictor(model, card, device)
     out_dir.mkdir(parents=True, exist_ok=True)
-    collector = HotspotCollector(info.transform, simplify_m=0.5 * abs(info.transform.a))
     pixel_area = abs(info.transform.a * info.transform.e)
-    min_pixels = int(settings.min_hotspot_area_m2 / pixel_area) if pixel_area > 0 else 0
+    min_pixels = math.ceil(settings.min_hotspot_area_m2 / pixel_area - 1e-6) if pixel_area > 0 else 0
+    collector = HotspotCollector(info.transform, simplify_m=0.5 * abs(info.transform.a), min_pixels=min_pixels)
     tags = {"CLASS_NAMES": json.dumps([c.name for c in CLASSES]), "MODEL_RUN": card.mlflow_run_id or "unknown",
             "MODEL_DATA_HASH": card.training_data_hash, "SOURCE_SCENE": scene.name}
     work = Path(tempfile.mkdtemp(prefix=".predict.", dir=out_dir))
@@ -96,15 +105,24 @@ def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path
                 prob_dst.set_band_description(1, "disease_probability")
                 n_rows = len(window_starts(src.height, settings.window, settings.overlap))
                 with progress_task(f"predict {scene.name}", n_rows) as (progress, task):
-                    for strip in predict_strips(src, positions, predictor, fields, settings.window,
-                                                settings.overlap, settings.batch_windows):
-                        _write_strip(cls_dst, prob_dst, strip)
-                        collector.add(strip, min_pixels)
+                    for strip in stream_strips(src, positions, predictor, fields, settings.window,
+                                               settings.overlap, settings.batch_windows, times):
+                        with times.stage("write"):
+                            _write_strip(cls_dst, prob_dst, strip)
+                        with times.stage("hotspots"):
+                            collector.add(strip)
                         progress.advance(task)  # type: ignore[arg-type]
-        _to_cog(cls_tmp, work / CLASSES_NAME.replace(".tif", ".cog.tif"), "NEAREST")
-        _to_cog(prob_tmp, work / PROBABILITY_NAME.replace(".tif", ".cog.tif"), "AVERAGE")
-        hotspots = collector.hotspots(info.crs, fields, settings.min_hotspot_area_m2)
-        write_geojson_features(work / HOTSPOTS_NAME, hotspots)
+        # the COG copies (GDAL, GIL released) run beside the hotspot tracing (Python)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cog") as pool:
+            cogs = [pool.submit(_to_cog, cls_tmp, work / CLASSES_NAME.replace(".tif", ".cog.tif"), "NEAREST", times),
+                    pool.submit(_to_cog, prob_tmp, work / PROBABILITY_NAME.replace(".tif", ".cog.tif"), "AVERAGE",
+                                times)]
+            with times.stage("hotspots"), rasterio.open(cls_tmp) as classes:
+                hotspots = collector.hotspots(classes, info.crs, fields, settings.min_hotspot_area_m2)
+                write_hotspots_geojson(work / HOTSPOTS_NAME, hotspots)
+            with times.stage("wait for COGs"):
+                for done in cogs:
+                    done.result()
         # every output is complete: move them into place (renames within one folder)
         os.replace(work / CLASSES_NAME.replace(".tif", ".cog.tif"), out_dir / CLASSES_NAME)
         os.replace(work / PROBABILITY_NAME.replace(".tif", ".cog.tif"), out_dir / PROBABILITY_NAME)
