@@ -50,7 +50,7 @@ class DetectionConfig:
     chip_size: int = 128
     chip_stride: int = 96
     val_fraction: float = 0.25
-    base_channels: int = 24
+    base_channels: int = 16
     epochs: int = 30
     chips_per_epoch: int = 256
     max_val_chips: int = 96
