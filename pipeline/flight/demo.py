@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
+from pipeline.common.survey import SurveyFolder
 from pipeline.config import section
 from pipeline.demo import DemoContext
 from pipeline.errors import SafetyLimitError
@@ -25,12 +25,9 @@ def run(ctx: DemoContext) -> list[Path]:
     from pipeline.flight.boundary import read_boundary
 
     cfg = section(FlightParams, ctx.params.get("flight"), "flight")
-    survey_dir = ctx.out / "survey"
-    meta_path = survey_dir / "survey.json"
-    flight_date = None
-    if meta_path.is_file():
-        raw = json.loads(meta_path.read_text(encoding="utf-8")).get("date")
-        flight_date = dt.date.fromisoformat(raw) if isinstance(raw, str) else None
+    survey = SurveyFolder(ctx.out / "survey")  # only the fields (and survey.json date) are needed
+    raw = survey.meta().get("date")
+    flight_date = dt.date.fromisoformat(raw) if isinstance(raw, str) else None
     req = SurveyRequest(
         camera=get_camera("rededge-mx"), front_overlap=0.75, side_overlap=0.70, gsd_cm=5.0,
         max_speed_m_s=cfg.max_speed_m_s, exposure_s=cfg.exposure_s, turnaround_m=cfg.turnaround_m,
@@ -39,7 +36,7 @@ def run(ctx: DemoContext) -> list[Path]:
         checks=CheckSettings(cfg.max_agl_m, cfg.max_distance_m, False, cfg.min_sun_elevation_deg, flight_date,
                              dt.time(10, 0) if flight_date else None),
     )
-    plan = plan_survey(read_boundary(survey_dir / "fields.geojson"), req)
+    plan = plan_survey(read_boundary(survey.fields), req)
     if has_errors(list(plan.issues)):
         raise SafetyLimitError("demo survey plan breaks a hard limit: "
                                + "; ".join(i.message for i in plan.issues if i.severity == "error"))
