@@ -1,4 +1,5 @@
-"""Sliding-window inference, strip by strip, in bounded memory.
+"""Sliding-window inference in bounded memory: the geometry, blending, inputs and output of
+:func:`streaming.stream_strips`, the one inference path (``predict``, ``evaluate``).
 
 Windows of ``window × window`` pixels step by ``window − overlap``; the last
 row/column of windows is flush with the scene edge. Each window's class
@@ -15,8 +16,7 @@ floats whatever the scene height. Bands are read one window row at a time.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,12 +26,10 @@ from affine import Affine
 from rasterio.enums import Resampling
 from rasterio.features import rasterize
 from rasterio.windows import Window
-from rasterio.windows import transform as window_transform
 
 from pipeline.detection.card import ModelCard
-from pipeline.detection.classes import CROP_NONE, CROP_UNKNOWN, DISEASE_IDS, IGNORE, crop_code
-from pipeline.detection.features import compute_features, field_median_table, sample_step, valid_mask
-from pipeline.detection.model import fuse_for_inference, mask_logits
+from pipeline.detection.classes import CROP_NONE, CROP_UNKNOWN, crop_code
+from pipeline.detection.features import field_median_table, sample_step
 from pipeline.detection.scenes import Field
 
 
@@ -85,20 +83,6 @@ def ramp_weights(window: int, overlap: int) -> np.ndarray:
     return np.outer(w1, w1).astype(np.float32)
 
 
-def argmax_first_axis(prob: torch.Tensor) -> torch.Tensor:
-    """``prob.argmax(0)`` as uint8 by running comparison over the (few) classes; first maximum wins.
-
-    Faster than a strided reduction over the leading axis of a ``(K, H, W)`` block on CPU.
-    """
-    best = prob[0].clone()
-    out = torch.zeros(prob.shape[1:], dtype=torch.uint8, device=prob.device)
-    for k in range(1, prob.shape[0]):
-        better = prob[k] > best
-        best = torch.where(better, prob[k], best)
-        out[better] = k
-    return out
-
-
 def pick_device(requested: str | None = None) -> torch.device:
     """``requested`` if given, else CUDA when available, else CPU."""
     if requested:
@@ -122,31 +106,6 @@ def field_raster(
     return index, crop_of[index]
 
 
-class WindowPredictor:
-    """Runs the model on batches of windows and returns masked class probabilities."""
-
-    def __init__(self, model: torch.nn.Module, card: ModelCard, device: torch.device) -> None:
-        self.model = fuse_for_inference(copy.deepcopy(model)).to(device).eval()
-        self.card = card
-        self.device = device
-        self.norm = card.normalisation
-
-    def features(self, bands: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-        """Normalised features of a ``(B, H, W)`` block (0 at nodata); ``reference`` are field medians."""
-        card = self.card
-        feats = compute_features(bands, card.bands, card.indices, card.relative_indices, reference)
-        return self.norm.apply(feats, valid_mask(bands))
-
-    @torch.inference_mode()
-    def probabilities(self, feats: np.ndarray, crops: np.ndarray) -> torch.Tensor:
-        """``(N, K, H, W)`` softmax probabilities (on the device) of ``(N, C, H, W)`` features, crop-masked."""
-        x = torch.from_numpy(feats).to(self.device, non_blocking=True)
-        c = torch.from_numpy(crops.astype(np.int64)).to(self.device, non_blocking=True)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            logits = self.model(x)
-        return torch.softmax(mask_logits(logits.float(), c), dim=1)
-
-
 def median_table(src: rasterio.DatasetReader, positions: Sequence[int], card: ModelCard,
                  fields: Sequence[Field] | None) -> np.ndarray:
     """Field medians of the card's relative indices from a sampled read (every ``sample_step`` pixel)."""
@@ -158,52 +117,3 @@ def median_table(src: rasterio.DatasetReader, positions: Sequence[int], card: Mo
     fidx, _ = field_raster(fields, shape[1], shape[2], src.transform @ Affine.scale(step))
     return field_median_table(stack, card.bands, card.relative_indices, fidx,
                               max((f.index for f in fields or ()), default=0))
-
-
-def predict_strips(src: rasterio.DatasetReader, positions: Sequence[int], predictor: WindowPredictor,
-                   fields: Sequence[Field] | None, window: int, overlap: int, batch_windows: int) -> Iterator[Strip]:
-    """Yield final output strips of scene ``src`` top to bottom (see module docstring)."""
-    table = median_table(src, positions, predictor.card, fields) if predictor.card.relative_indices else None
-    height, width = src.height, src.width
-    n_classes = len(predictor.card.classes)
-    weights = ramp_weights(window, overlap)
-    disease = list(DISEASE_IDS)
-    row_starts, col_starts = window_starts(height, window, overlap), window_starts(width, window, overlap)
-    dev = predictor.device
-    w_t = torch.from_numpy(weights).to(dev)
-    disease_t = torch.tensor(disease, device=dev)
-    acc = torch.zeros((n_classes, window, width), device=dev)
-    wsum = torch.zeros((window, width), device=dev)
-    for k, r in enumerate(row_starts):  # acc[:, 0] is scene row r: rows above r were yielded already
-        win = Window(0, r, width, window)
-        bands = read_rows(src, positions, r, window)
-        fidx, crops = field_raster(fields, window, width, window_transform(win, src.transform))
-        reference = table[fidx].transpose(2, 0, 1) if table is not None else None
-        feats = predictor.features(bands, reference)
-        wc = min(window, width)
-        for b0 in range(0, len(col_starts), batch_windows):
-            cols = col_starts[b0 : b0 + batch_windows]
-            fx = np.zeros((len(cols), feats.shape[0], window, window), np.float32)
-            cx = np.full((len(cols), window, window), CROP_NONE, np.uint8)
-            for j, c in enumerate(cols):
-                fx[j, :, :, :wc] = feats[:, :, c : c + wc]
-                cx[j, :, :wc] = crops[:, c : c + wc]
-            probs = predictor.probabilities(fx, cx)
-            with torch.no_grad():
-                for j, c in enumerate(cols):
-                    acc[:, :, c : c + wc] += probs[j, :, :, :wc] * w_t[:, :wc]
-                    wsum[:, c : c + wc] += w_t[:, :wc]
-        n_final = (row_starts[k + 1] if k + 1 < len(row_starts) else height) - r
-        with torch.no_grad():
-            prob = acc[:, :n_final] / wsum[:n_final].clamp_min(1e-12)
-            classes = argmax_first_axis(prob).cpu().numpy()
-            dprob = prob.index_select(0, disease_t).sum(dim=0).cpu().numpy().astype(np.float32)
-        ok = valid_mask(bands[:, :n_final])
-        classes[~ok] = IGNORE
-        dprob[~ok] = np.nan
-        yield Strip(r, classes, dprob, fidx[:n_final].copy())
-        with torch.no_grad():
-            acc = torch.roll(acc, -n_final, dims=1)
-            acc[:, -n_final:] = 0.0
-            wsum = torch.roll(wsum, -n_final, dims=0)
-            wsum[-n_final:] = 0.0

@@ -15,12 +15,14 @@ import numpy as np
 import rasterio
 
 from pipeline.common.progress import progress_task
+from pipeline.common.survey import SurveyFolder
 from pipeline.detection.card import load_model
 from pipeline.detection.classes import IGNORE
-from pipeline.detection.engine import WindowPredictor, pick_device, predict_strips, window_starts
-from pipeline.detection.metrics import MetricAccumulator, flag_fields, summarise
+from pipeline.detection.engine import pick_device, window_starts
+from pipeline.detection.metrics import FieldFlag, MetricAccumulator, flag_fields, summarise
 from pipeline.detection.predict import InferenceSettings
 from pipeline.detection.scenes import band_positions, load_labelled_scene, scene_bands
+from pipeline.detection.streaming import FastPredictor, stream_strips
 
 
 def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: InferenceSettings,
@@ -28,20 +30,21 @@ def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: Inferen
     """Metrics of the model over every survey together (confusion matrix, IoU, F1, field flags)."""
     device = pick_device(settings.device)
     model, card = load_model(model_dir, device)
-    predictor = WindowPredictor(model, card, device)
+    predictor = FastPredictor(model, card, device)
     acc = MetricAccumulator()
-    flags = []
+    field_flags: list[FieldFlag] = []
+    flags: list[dict[str, Any]] = []
     for folder in surveys:
         scene = load_labelled_scene(folder, card.bands, card.sensor)
         survey_acc = MetricAccumulator()
         predicted = np.full(scene.labels.shape, IGNORE, np.uint8)
-        scene_path = Path(folder) / "scene.tif"
+        scene_path = SurveyFolder(Path(folder)).scene
         positions = band_positions(scene_bands(scene_path), card.bands, card.sensor, scene_path)
         with rasterio.open(scene_path) as src, \
                 progress_task(f"evaluate {Path(folder).name}", len(window_starts(src.height, settings.window,
                                                                                 settings.overlap))) as (prog, task):
-            for strip in predict_strips(src, positions, predictor, list(scene.fields), settings.window,
-                                        settings.overlap, settings.batch_windows):
+            for strip in stream_strips(src, positions, predictor, list(scene.fields), settings.window,
+                                       settings.overlap, settings.batch_windows):
                 rows = slice(strip.row0, strip.row0 + strip.classes.shape[0])
                 truth, fidx = scene.labels[rows], scene.field_index[rows]
                 survey_acc.add(truth, strip.classes, fidx)
@@ -51,16 +54,11 @@ def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: Inferen
         survey_acc.add_patches(scene.labels, predicted, scene.field_index)
         names = {f.index: (f.field_id, f.crop) for f in scene.fields}
         for flag in flag_fields(survey_acc, names, scene.pixel_area_m2, flag_min_area_m2, flag_min_fraction):
+            field_flags.append(flag)
             flags.append({"survey": scene.name, **dataclasses.asdict(flag)})
-    summary = summarise(acc, [_flag_from_dict(f) for f in flags])
+    summary = summarise(acc, field_flags)
     summary["confusion_matrix"] = acc.confusion.tolist()
     summary["classes"] = list(card.classes)
     summary["fields"] = flags
     summary["flag_rule"] = {"min_area_m2": flag_min_area_m2, "min_fraction": flag_min_fraction}
     return summary
-
-
-def _flag_from_dict(doc: dict[str, Any]) -> Any:
-    from pipeline.detection.metrics import FieldFlag
-
-    return FieldFlag(**{k: v for k, v in doc.items() if k != "survey"})

@@ -1,8 +1,8 @@
-"""Throughput-oriented strip inference for ``shimanto predict`` (same strips as :func:`engine.predict_strips`).
+"""Strip inference for ``shimanto predict`` and ``shimanto evaluate``, tuned for throughput.
 
 The window geometry, blending ramp, crop masking, field medians and
 :class:`engine.Strip` output are those of :mod:`pipeline.detection.engine`
-(read its docstring); this module only removes overhead on CPU:
+(read its docstring); this module computes them with little overhead on CPU:
 
 * the model runs in ``channels_last`` memory format (oneDNN's fast
   convolution path on CPU, about twice the speed of NCHW at 2 threads), with
@@ -75,13 +75,17 @@ class FastPredictor:
         self.mean = np.asarray(norm.mean, np.float32)[:, None, None]
         self.std = np.asarray(norm.std, np.float32)[:, None, None]
 
-    def features(self, bands: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
-        """Normalised features of a ``(B, H, W)`` block, 0 at nodata (same values as ``Normalisation.apply``)."""
+    def features(self, bands: np.ndarray, reference: np.ndarray | None = None,
+                 valid: np.ndarray | None = None) -> np.ndarray:
+        """Normalised features of a ``(B, H, W)`` block, 0 at nodata (same values as ``Normalisation.apply``).
+
+        ``valid`` is ``valid_mask(bands)`` if the caller has it already.
+        """
         card = self.card
         feats = compute_features(bands, card.bands, card.indices, card.relative_indices, reference)
         np.subtract(feats, self.mean, out=feats)
         np.divide(feats, self.std, out=feats)
-        feats[:, ~valid_mask(bands)] = 0.0
+        feats[:, ~(valid_mask(bands) if valid is None else valid)] = 0.0
         return feats
 
     @torch.inference_mode()
@@ -121,9 +125,9 @@ def _argmax_classes(prob: torch.Tensor) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _WindowRow:
-    """Bands, field index, crop codes and model features of one window row."""
+    """Valid-pixel mask, field index, crop codes and model features of one window row."""
 
-    bands: np.ndarray
+    valid: np.ndarray
     field_index: np.ndarray
     crops: np.ndarray
     features: np.ndarray
@@ -132,7 +136,7 @@ class _WindowRow:
 def stream_strips(src: rasterio.DatasetReader, positions: Sequence[int], predictor: FastPredictor,
                   fields: Sequence[Field] | None, window: int, overlap: int, batch_windows: int,
                   times: StageTimes | None = None) -> Iterator[Strip]:
-    """Yield final output strips of scene ``src`` top to bottom (as :func:`engine.predict_strips`)."""
+    """Yield final output strips of scene ``src`` top to bottom (see :mod:`engine`'s docstring)."""
     times = times or StageTimes()
     card = predictor.card
     with times.stage("medians"):
@@ -155,7 +159,8 @@ def stream_strips(src: rasterio.DatasetReader, positions: Sequence[int], predict
             fidx, crops = field_raster(fields, window, width, window_transform(Window(0, r, width, window),
                                                                                scene_transform))
             reference = table[fidx].transpose(2, 0, 1) if table is not None else None
-            return _WindowRow(bands, fidx, crops, predictor.features(bands, reference))
+            valid = valid_mask(bands)
+            return _WindowRow(valid, fidx, crops, predictor.features(bands, reference, valid))
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="window-rows") as pool:
         pending: Future[_WindowRow] = pool.submit(prepare, row_starts[0])
@@ -164,7 +169,7 @@ def stream_strips(src: rasterio.DatasetReader, positions: Sequence[int], predict
                 row = pending.result()
             if k + 1 < len(row_starts):
                 pending = pool.submit(prepare, row_starts[k + 1])
-            bands, fidx, crops, feats = row.bands, row.field_index, row.crops, row.features
+            fidx, crops, feats = row.field_index, row.crops, row.features
             for b0 in range(0, len(col_starts), batch_windows):
                 cols = col_starts[b0 : b0 + batch_windows]
                 with times.stage("batch"):
@@ -184,7 +189,7 @@ def stream_strips(src: rasterio.DatasetReader, positions: Sequence[int], predict
                 prob = acc[:, :n_final] / wsum[:n_final].clamp_min(1e-12)
                 classes = _argmax_classes(prob)
                 dprob = prob.index_select(0, disease_t).sum(dim=0).cpu().numpy().astype(np.float32)
-                ok = valid_mask(bands[:, :n_final])
+                ok = row.valid[:n_final]
                 classes[~ok] = IGNORE
                 dprob[~ok] = np.nan
                 acc = torch.roll(acc, -n_final, dims=1)

@@ -5,7 +5,7 @@ Public API (import from the modules; this package imports nothing itself):
 * :mod:`.cameras` – ``Camera``, ``CAMERAS``, ``get_camera(name)``, ``load_camera_file(path)``,
   ``resolve_camera(name_or_path)``, ``camera_problems(spec)``.
 * :mod:`.camcalc` – QGC CameraCalc: ``gsd_cm``, ``altitude_for_gsd``, ``footprint_m``, ``grid_geometry``,
-  ``max_speed_m_s``.
+  ``speed_limits_m_s``, ``max_speed_m_s``.
 * :mod:`.grid` – ``lawnmower(area, spacing, angle_deg, start_near, turnaround_m, keep_out) -> list[Segment]``.
 * :mod:`.route` – ``Kinematics``, ``path_time_s``, ``best_angle``; :mod:`.detour` – ``detour(p, q, keep_out)``.
 * :mod:`.terrain` – ``load_dem``, ``Dem.ground_fn(crs)``, ``follow_terrain``, ``path_agl_range``.

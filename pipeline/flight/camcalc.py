@@ -125,14 +125,22 @@ def grid_geometry(
     )
 
 
+def speed_limits_m_s(
+    geometry: GridGeometry, min_trigger_interval_s: float, exposure_s: float, max_blur_px: float = 0.5
+) -> dict[str, float]:
+    """The camera's two ground-speed ceilings, m/s.
+
+    ``trigger_interval``: ``v ≤ trigger_distance / min_trigger_interval`` (capture rate);
+    ``motion_blur``: ``v ≤ max_blur_px · GSD / exposure`` (motion blur during the exposure).
+    """
+    return {
+        "trigger_interval": geometry.trigger_distance_m / min_trigger_interval_s,
+        "motion_blur": max_blur_px * geometry.gsd_cm / 100.0 / exposure_s,
+    }
+
+
 def max_speed_m_s(
     geometry: GridGeometry, min_trigger_interval_s: float, exposure_s: float, max_blur_px: float = 0.5
 ) -> float:
-    """Fastest ground speed that the camera can keep up with.
-
-    ``v ≤ trigger_distance / min_trigger_interval`` (capture rate) and
-    ``v ≤ max_blur_px · GSD / exposure`` (motion blur during the exposure).
-    """
-    by_rate = geometry.trigger_distance_m / min_trigger_interval_s
-    by_blur = max_blur_px * geometry.gsd_cm / 100.0 / exposure_s
-    return min(by_rate, by_blur)
+    """Fastest ground speed that the camera can keep up with (the lower of :func:`speed_limits_m_s`)."""
+    return min(speed_limits_m_s(geometry, min_trigger_interval_s, exposure_s, max_blur_px).values())

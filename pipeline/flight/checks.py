@@ -190,7 +190,8 @@ def check_no_fly(ctx: CheckContext) -> list[Issue]:
     for n, fp in enumerate(ctx.mission.fence_polygons):
         poly = reproject_geometry(Polygon([(lon, lat) for lat, lon in fp.vertices]), WGS84, ctx.crs)
         if fp.inclusion:
-            outside = [i for i, x, y, _, _ in ctx.nav if not poly.buffer(0.5).contains(Point(x, y))]
+            inside = poly.buffer(0.5)
+            outside = [i for i, x, y, _, _ in ctx.nav if not inside.contains(Point(x, y))]
             if outside:
                 issues.append(Issue("error", "geofence", f"item {_items(outside)} outside inclusion fence {n + 1}"))
         else:

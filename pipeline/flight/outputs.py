@@ -9,13 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
 from pipeline.common.atomic import atomic_write_json
-from pipeline.common.geo import WGS84, reproject_geometry, write_geojson_features
+from pipeline.common.geo import write_geojson_features
 from pipeline.flight.coverage import footprint_polygon
-from pipeline.flight.planner import SurveyPlan, route_line
+from pipeline.flight.planner import SurveyPlan
 from pipeline.flight.qgc_plan import write_plan
 from pipeline.flight.wpl import write_waypoints
 
@@ -41,7 +41,7 @@ def write_survey_outputs(plan: SurveyPlan, out_dir: Path | str, name: str) -> li
     for k, sortie in enumerate(plan.sortie_missions, start=1):
         written.append(write_plan(sortie, out / f"{name}.sortie-{k}.plan"))
         written.append(write_waypoints(sortie, out / f"{name}.sortie-{k}.waypoints"))
-    route = (reproject_geometry(route_line(plan), WGS84, plan.crs), {"kind": "flight_path"})
+    route = (LineString(plan.route_xy), {"kind": "flight_path"})  # projected; written as WGS84 below
     written.append(write_geojson_features(out / f"{name}.geojson", [route, *plan_features(plan)], plan.crs))
     written.append(atomic_write_json(out / f"{name}.summary.json", dict(plan.summary, name=name)))
     return written

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pyproj import CRS, Transformer
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points, unary_union
 
@@ -24,7 +24,7 @@ from pipeline.common.geo import WGS84, reproject_geometry, utm_crs_for
 from pipeline.errors import InputError
 from pipeline.flight.battery import Battery, Sortie, split_sorties
 from pipeline.flight.boundary import Area, Boundary
-from pipeline.flight.camcalc import GridGeometry, grid_geometry
+from pipeline.flight.camcalc import GridGeometry, grid_geometry, speed_limits_m_s
 from pipeline.flight.cameras import Camera
 from pipeline.flight.checks import CheckSettings, Issue, check_mission
 from pipeline.flight.coverage import Photo, coverage_fraction, photos_from_mission, segment_photos
@@ -102,9 +102,8 @@ class SurveyPlan:
 
 
 def _speed(req: SurveyRequest, geo: GridGeometry) -> tuple[float, dict[str, float], list[Issue]]:
-    by_rate = geo.trigger_distance_m / req.camera.min_trigger_interval_s
-    by_blur = req.max_blur_px * geo.gsd_cm / 100.0 / req.exposure_s
-    limits = {"trigger_interval": by_rate, "motion_blur": by_blur, "vehicle": req.max_speed_m_s}
+    limits = speed_limits_m_s(geo, req.camera.min_trigger_interval_s, req.exposure_s, req.max_blur_px)
+    limits["vehicle"] = req.max_speed_m_s
     allowed = min(limits.values())
     issues = []
     speed = allowed if req.speed_m_s is None else min(req.speed_m_s, allowed)
@@ -230,7 +229,8 @@ def plan_survey(boundary: Boundary, req: SurveyRequest, dem: Dem | None = None, 
     fields_ll = [a.polygon for a in boundary.fields]
     home_ll = Point(req.home[1], req.home[0]) if req.home else _default_home(fields_ll)
     crs = utm_crs_for(home_ll.x, home_ll.y)
-    home_xy = (float(reproject_geometry(home_ll, WGS84, crs).x), float(reproject_geometry(home_ll, WGS84, crs).y))
+    home_pt = reproject_geometry(home_ll, WGS84, crs)
+    home_xy = (float(home_pt.x), float(home_pt.y))
     excl = unary_union([reproject_geometry(a.polygon, WGS84, crs) for a in boundary.exclusions])
     nofly = unary_union([reproject_geometry(a.polygon, WGS84, crs).buffer(req.no_fly_margin_m) for a in no_fly])
     keep_out = None if nofly.is_empty else nofly
@@ -335,8 +335,3 @@ def _sortie_dict(n: int, s: Sortie, inv: Transformer) -> dict[str, Any]:
     lon, lat = inv.transform(*s.resume_xy)
     return {"sortie": n, "first_transect": s.first_chunk + 1, "last_transect": s.last_chunk + 1,
             "flight_time_s": round(s.flight_time_s, 1), "resume_at": {"lat": lat, "lon": lon}}
-
-
-def route_line(plan: SurveyPlan) -> LineString:
-    """The flown path as a WGS84 line."""
-    return LineString([Transformer.from_crs(plan.crs, WGS84, always_xy=True).transform(x, y) for x, y in plan.route_xy])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True)
@@ -50,26 +50,23 @@ class OpenDataConfig:
 
 @dataclass(frozen=True)
 class OutputsConfig:
-    """The whole ``outputs:`` section (flat keys; see the two groups above)."""
+    """The whole ``outputs:`` section (flat keys: the fields of the two groups above, same defaults)."""
 
-    dpi: int = 150
-    dense_canopy_ndvi: float = 0.8
-    confidence_high: float = 0.8
-    confidence_medium: float = 0.6
-    centre_fraction: float = 0.25
-    edge_depth: float = 0.4
-    anonymise_salt: str = "shimanto-394122-opendata-v1"
-    mask_outside_fields: bool = True
-    thumbnail_px: int = 256
-    coarsen_m: float = 0.0
+    dpi: int = ReportConfig.dpi
+    dense_canopy_ndvi: float = ReportConfig.dense_canopy_ndvi
+    confidence_high: float = ReportConfig.confidence_high
+    confidence_medium: float = ReportConfig.confidence_medium
+    centre_fraction: float = ReportConfig.centre_fraction
+    edge_depth: float = ReportConfig.edge_depth
+    anonymise_salt: str = OpenDataConfig.anonymise_salt
+    mask_outside_fields: bool = OpenDataConfig.mask_outside_fields
+    thumbnail_px: int = OpenDataConfig.thumbnail_px
+    coarsen_m: float = OpenDataConfig.coarsen_m
 
     @property
     def report(self) -> ReportConfig:
-        return ReportConfig(
-            self.dpi, self.dense_canopy_ndvi, self.confidence_high, self.confidence_medium,
-            self.centre_fraction, self.edge_depth,
-        )
+        return ReportConfig(**{f.name: getattr(self, f.name) for f in fields(ReportConfig)})
 
     @property
     def opendata(self) -> OpenDataConfig:
-        return OpenDataConfig(self.anonymise_salt, self.mask_outside_fields, self.thumbnail_px, self.coarsen_m)
+        return OpenDataConfig(**{f.name: getattr(self, f.name) for f in fields(OpenDataConfig)})

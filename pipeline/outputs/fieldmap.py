@@ -142,13 +142,14 @@ def _scale_bar(ax: object, font: FontProperties, x0: float, x1: float, y0: float
             fontproperties=font, fontsize=13, color="white", path_effects=HALO)
 
 
-def _north_arrow(fig: Figure, font: FontProperties) -> None:
-    """North arrow in the right-hand column (grid north = up)."""
+def _north_arrow(fig: Figure, font: FontProperties, x: float = 0.87, y: float = 0.80, head_width: float = 0.06
+                 ) -> None:
+    """North arrow in the right-hand column (grid north = up), its base at figure ``(x, y)``, "北" below it."""
     fig.patches.append(
-        FancyArrow(0.87, 0.80, 0, 0.12, width=0.02, head_width=0.06, head_length=0.05, transform=fig.transFigure,
+        FancyArrow(x, y, 0, 0.12, width=0.02, head_width=head_width, head_length=0.05, transform=fig.transFigure,
                    facecolor="black", edgecolor="black", figure=fig)
     )
-    fig.text(0.87, 0.77, "北", ha="center", va="top", fontproperties=font, fontsize=18)
+    fig.text(x, round(y - 0.03, 4), "北", ha="center", va="top", fontproperties=font, fontsize=18)
 
 
 def render_overview(
@@ -194,11 +195,7 @@ def render_overview(
     ax.set_xticks([])
     ax.set_yticks([])
     _scale_bar(ax, font, x0, x1, y0, y1)
-    fig.patches.append(
-        FancyArrow(0.935, 0.78, 0, 0.12, width=0.02, head_width=0.05, head_length=0.05, transform=fig.transFigure,
-                   facecolor="black", edgecolor="black", figure=fig)
-    )
-    fig.text(0.935, 0.75, "北", ha="center", va="top", fontproperties=font, fontsize=18)
+    _north_arrow(fig, font, x=0.935, y=0.78, head_width=0.05)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
     return path

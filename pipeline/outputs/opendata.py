@@ -143,6 +143,11 @@ def _publish_flight_rasters(
     return reflectance, indices, classes, class_names, probability, thumb
 
 
+def _public_geometry(geom: BaseGeometry, crs: CRS, grid_m: float) -> BaseGeometry:
+    """A metric geometry as published: coarsened to ``grid_m``, in WGS84, rounded to match."""
+    return round_geometry(reproject_geometry(coarsen(geom, grid_m), crs, "EPSG:4326"), latlon_decimals(grid_m))
+
+
 def _field_rows(
     flight: Flight, keep: list[Field], hotspots: list[Hotspot], indices: dict[str, PublishedRaster],
     cfg: OpenDataConfig, grid_m: float,
@@ -169,10 +174,10 @@ def _field_rows(
             concern_pct=100.0 * float(concern) / f.area_m2 if f.area_m2 else 0.0,
             classes=tuple(sorted({h.cls for h in spots})),
         ))
-        outline = round_geometry(reproject_geometry(coarsen(f.metric, grid_m), flight.crs, "EPSG:4326"), decimals)
+        outline = _public_geometry(f.metric, flight.crs, grid_m)
         field_feats.append((outline, {"id": anon, "crop": f.crop, "area_ha": round(f.area_m2 / 10_000.0, 3)}))
         for h in spots:
-            geom = round_geometry(reproject_geometry(coarsen(h.metric, grid_m), flight.crs, "EPSG:4326"), decimals)
+            geom = _public_geometry(h.metric, flight.crs, grid_m)
             spot_feats.append((geom, {"field": anon, "crop": f.crop, "class": h.cls, "area_m2": round(h.area_m2),
                                       "mean_probability": round(h.mean_probability, 2)}))
     return rows, field_feats, spot_feats
@@ -214,7 +219,7 @@ def publish(
             data_dir = work / "data" / key
             data_dir.mkdir(parents=True, exist_ok=True)
             keep = [f for f in fl.fields if f.open_data]
-            hotspots = [h for h in load_hotspots(inp.predictions, fl.crs)] if inp.predictions else []
+            hotspots = list(load_hotspots(inp.predictions, fl.crs)) if inp.predictions else []
             refl, idx, classes, class_names, prob, thumb = _publish_flight_rasters(fl, inp, keep, data_dir, cfg)
             flight_rows, field_feats, spot_feats = _field_rows(fl, keep, hotspots, idx, cfg, grid_m)
             rows += flight_rows
@@ -225,11 +230,7 @@ def publish(
             gsd = fl.meta.get("gsd_cm")
             for crop in sorted({f.crop for f in keep}):
                 crop_fields = [f for f in keep if f.crop == crop]
-                geom = unary_union([
-                    round_geometry(reproject_geometry(coarsen(f.metric, grid_m), fl.crs, "EPSG:4326"),
-                                   latlon_decimals(grid_m))
-                    for f in crop_fields
-                ])
+                geom = unary_union([_public_geometry(f.metric, fl.crs, grid_m) for f in crop_fields])
                 item = build_item(f"shimanto-{key}-{crop}", crop, fl.date, geom, assets,
                                   str(sensor) if sensor else None, float(gsd) / 100.0 if gsd else None,
                                   len(crop_fields))

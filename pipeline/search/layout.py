@@ -89,10 +89,7 @@ def _assign_launches(req: LayoutRequest, cost: Callable[[int, int], float], n: i
         times = [table[i][j] for i, j in enumerate(perm)]
         return (max(times), sum(times))
 
-    best: tuple[int, ...] | None = None
-    for perm in itertools.permutations(range(len(req.launches)), n):
-        if best is None or score(perm) < score(best):
-            best = perm
+    best = min(itertools.permutations(range(len(req.launches)), n), key=score, default=None)  # first of equals
     assert best is not None
     return list(best)
 

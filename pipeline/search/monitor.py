@@ -44,9 +44,8 @@ def parse_connections(specs: Sequence[str], sector_ids: Sequence[str]) -> list[t
     """
     problems: list[str] = []
     pairs: list[tuple[str, str]] = []
-    free = [s for s in sector_ids]
     named = {spec.split("=", 1)[0] for spec in specs if "=" in spec and ":" not in spec.split("=", 1)[0]}
-    free = [s for s in free if s not in named]
+    free = [s for s in sector_ids if s not in named]
     for spec in specs:
         head, sep, tail = spec.partition("=")
         if sep and ":" not in head:

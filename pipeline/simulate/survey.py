@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
 from pyproj import Transformer
 
 from pipeline.common.atomic import atomic_dir, atomic_write_json
@@ -198,21 +197,10 @@ def simulate_survey(out: Path, spec: SurveySpec) -> SurveyFolder:
                   tags={"SENSOR": sensor.name, "GENERATOR": GENERATOR, "SEED": spec.seed,
                         "LAYOUT_SEED": spec.site_seed, "DATE": spec.when.isoformat()},
                   band_tags=[{"CENTRE_NM": b.centre_nm, "FWHM_NM": b.fwhm_nm} for b in sensor.bands])
-        write_geojson_features(tmp / FIELDS_NAME, _to_wgs84(_field_features(layout, spec)))
-        write_geojson_features(tmp / LABELS_NAME, _to_wgs84(_label_features(layout, spec)))
+        write_geojson_features(tmp / FIELDS_NAME, _field_features(layout, spec), crs=JGD2011_UTM53N)
+        write_geojson_features(tmp / LABELS_NAME, _label_features(layout, spec), crs=JGD2011_UTM53N)
         atomic_write_json(tmp / META_NAME, _metadata(spec, layout, grid.shape, sun, tables, daps))
     return SurveyFolder(out)
-
-
-def _to_wgs84(features: list[tuple[Any, dict[str, Any]]]) -> list[tuple[Any, dict[str, Any]]]:
-    """Reproject EPSG:6690 geometries to WGS84 lon/lat with one transformer."""
-    to_wgs84 = Transformer.from_crs(JGD2011_UTM53N, WGS84, always_xy=True)
-
-    def move(coords: np.ndarray) -> np.ndarray:
-        lon, lat = to_wgs84.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([lon, lat])
-
-    return [(shapely.transform(geom, move), props) for geom, props in features]
 
 
 def _field_features(layout: Layout, spec: SurveySpec) -> list[tuple[Any, dict[str, Any]]]:

@@ -92,12 +92,13 @@ def test_predict_refuses_mismatched_bands_and_sensor(tmp_path, tiny_model, toy_s
 
 def test_predict_without_fields_is_memory_bounded_strips(tmp_path, tiny_model, toy_surveys):
     from pipeline.detection.card import load_model
-    from pipeline.detection.engine import WindowPredictor, pick_device, predict_strips
+    from pipeline.detection.engine import pick_device
+    from pipeline.detection.streaming import FastPredictor, stream_strips
 
     model, card = load_model(tiny_model)
-    predictor = WindowPredictor(model, card, pick_device("cpu"))
+    predictor = FastPredictor(model, card, pick_device("cpu"))
     with rasterio.open(toy_surveys[0] / "scene.tif") as src:
-        strips = list(predict_strips(src, [1, 2, 3, 4, 5], predictor, None, 64, 16, 3))
+        strips = list(stream_strips(src, [1, 2, 3, 4, 5], predictor, None, 64, 16, 3))
         height, width = src.height, src.width
     rows = [s.row0 for s in strips]
     assert rows[0] == 0 and rows == sorted(rows)

@@ -1,14 +1,75 @@
-"""The throughput path (streaming.stream_strips) yields the strips of the reference engine.predict_strips."""
+"""The inference engine (streaming.stream_strips) yields the strips of a plain reference implementation."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+
 import numpy as np
 import rasterio
+import torch
+from rasterio.windows import Window
+from rasterio.windows import transform as window_transform
 
 from pipeline.detection.card import load_model
-from pipeline.detection.engine import WindowPredictor, pick_device, predict_strips
+from pipeline.detection.classes import CROP_NONE, DISEASE_IDS, IGNORE
+from pipeline.detection.engine import (
+    Strip,
+    field_raster,
+    median_table,
+    pick_device,
+    ramp_weights,
+    read_rows,
+    window_starts,
+)
+from pipeline.detection.features import compute_features, valid_mask
+from pipeline.detection.model import fuse_for_inference, mask_logits
 from pipeline.detection.scenes import band_positions, read_fields, scene_bands
 from pipeline.detection.streaming import FastPredictor, StageTimes, stream_strips
+
+
+def _reference_strips(src, positions, model, card, device, fields, window, overlap, batch_windows) -> Iterator[Strip]:
+    """The engine's algorithm written plainly: NCHW model, ``mask_logits``, ``argmax``, no worker thread."""
+    net = fuse_for_inference(copy.deepcopy(model)).to(device).eval()
+    table = median_table(src, positions, card, fields) if card.relative_indices else None
+    height, width = src.height, src.width
+    row_starts, col_starts = window_starts(height, window, overlap), window_starts(width, window, overlap)
+    w_t = torch.from_numpy(ramp_weights(window, overlap))
+    disease_t = torch.tensor(list(DISEASE_IDS))
+    acc = torch.zeros((len(card.classes), window, width))
+    wsum = torch.zeros((window, width))
+    wc = min(window, width)
+    for k, r in enumerate(row_starts):
+        bands = read_rows(src, positions, r, window)
+        fidx, crops = field_raster(fields, window, width, window_transform(Window(0, r, width, window), src.transform))
+        reference = table[fidx].transpose(2, 0, 1) if table is not None else None
+        feats = compute_features(bands, card.bands, card.indices, card.relative_indices, reference)
+        feats = card.normalisation.apply(feats, valid_mask(bands))
+        for b0 in range(0, len(col_starts), batch_windows):
+            cols = col_starts[b0 : b0 + batch_windows]
+            fx = np.zeros((len(cols), feats.shape[0], window, window), np.float32)
+            cx = np.full((len(cols), window, window), CROP_NONE, np.int64)
+            for j, c in enumerate(cols):
+                fx[j, :, :, :wc] = feats[:, :, c : c + wc]
+                cx[j, :, :wc] = crops[:, c : c + wc]
+            with torch.inference_mode():
+                probs = torch.softmax(mask_logits(net(torch.from_numpy(fx)).float(), torch.from_numpy(cx)), dim=1)
+                for j, c in enumerate(cols):
+                    acc[:, :, c : c + wc] += probs[j, :, :, :wc] * w_t[:, :wc]
+                    wsum[:, c : c + wc] += w_t[:, :wc]
+        n_final = (row_starts[k + 1] if k + 1 < len(row_starts) else height) - r
+        with torch.inference_mode():
+            prob = acc[:, :n_final] / wsum[:n_final].clamp_min(1e-12)
+            classes = prob.argmax(0).to(torch.uint8).numpy()
+            dprob = prob.index_select(0, disease_t).sum(dim=0).numpy().astype(np.float32)
+            acc = torch.roll(acc, -n_final, dims=1)
+            acc[:, -n_final:] = 0.0
+            wsum = torch.roll(wsum, -n_final, dims=0)
+            wsum[-n_final:] = 0.0
+        ok = valid_mask(bands[:, :n_final])
+        classes[~ok] = IGNORE
+        dprob[~ok] = np.nan
+        yield Strip(r, classes, dprob, fidx[:n_final].copy())
 
 
 def test_stream_strips_match_reference_engine(tiny_model, toy_surveys):
@@ -20,7 +81,7 @@ def test_stream_strips_match_reference_engine(tiny_model, toy_surveys):
     fields = read_fields(survey / "fields.geojson", info.crs)
     times = StageTimes()
     with rasterio.open(survey / "scene.tif") as src:
-        reference = list(predict_strips(src, positions, WindowPredictor(model, card, device), fields, 64, 16, 3))
+        reference = list(_reference_strips(src, positions, model, card, device, fields, 64, 16, 3))
         fast = list(stream_strips(src, positions, FastPredictor(model, card, device), fields, 64, 16, 3, times))
     assert [s.row0 for s in fast] == [s.row0 for s in reference]
     for a, b in zip(fast, reference, strict=True):

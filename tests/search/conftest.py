@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -12,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from shapely.geometry import LineString, Polygon, mapping
+from shapely.geometry import LineString, Polygon
 
-from pipeline.common.geo import WGS84, reproject_geometry, utm_crs_for
+from pipeline.common.geo import WGS84, reproject_geometry, utm_crs_for, write_geojson_features
 
 SHIMANTO = (33.21, 133.13)  # lat, lon
 
@@ -38,10 +37,7 @@ def river_strip(length_m: float = 1800.0, half_width_m: float = 110.0, bend_m: f
 
 def write_area(path: Path, polygon: Polygon, name: str = "test area") -> Path:
     """Write ``polygon`` as a one-feature GeoJSON FeatureCollection."""
-    doc = {"type": "FeatureCollection",
-           "features": [{"type": "Feature", "properties": {"name": name}, "geometry": mapping(polygon)}]}
-    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    return path
+    return write_geojson_features(path, [(polygon, {"name": name})])
 
 
 @pytest.fixture

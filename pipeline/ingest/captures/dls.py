@@ -11,7 +11,7 @@ horizontal surface, assuming a clear sky with direct/diffuse ratio D = 6:
 * E_direct = (E_s / T) / (1/D + cos θ);  E_h = E_direct · sin(h_sun) + E_direct / D.
 
 The DLS2 writes ``HorizontalIrradiance`` itself; it is used as is. Solar position
-uses the NOAA/Astronomical-Almanac low-precision formulas (~0.01° for 1950-2050).
+comes from the shared NOAA/Spencer formulas (:mod:`pipeline.common.solar`, ~0.1-0.2°).
 """
 
 from __future__ import annotations
