@@ -18,16 +18,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-CHUNK = 1 << 20
+from pipeline.common.hashing import feed_file
 
 
 def file_digest(path: Path) -> str:
     """SHA-256 hex digest of a file's content (streamed in 1 MiB chunks)."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+    return str(feed_file(hashlib.sha256(), path).hexdigest())
 
 
 def tree_digest(paths: Iterable[Path]) -> str:

@@ -25,6 +25,7 @@ from rasterio.windows import Window
 from shapely.geometry.base import BaseGeometry
 
 from pipeline.common.geo import read_geojson_features, reproject_geometry
+from pipeline.common.hashing import feed_file
 from pipeline.common.survey import open_survey
 from pipeline.detection.classes import CROP_NONE, HEALTHY_BY_CROP, IGNORE, class_id, crop_code, disallowed_labels
 from pipeline.errors import GeoreferenceError, InputError
@@ -220,9 +221,7 @@ def hash_inputs(folders: Sequence[Path | str]) -> str:
         for path in (survey.scene, survey.fields, survey.labels):
             if path.is_file():
                 digest.update(path.name.encode())
-                with path.open("rb") as fh:
-                    for block in iter(lambda: fh.read(1 << 20), b""):
-                        digest.update(block)
+                feed_file(digest, path)
     return "sha256:" + digest.hexdigest()
 
 
