@@ -39,8 +39,8 @@ from pipeline.detection.classes import DISEASE_IDS
 from pipeline.detection.config import DetectionConfig
 from pipeline.detection.engine import window_starts
 from pipeline.detection.evaluate import evaluate_surveys
-from pipeline.detection.predict import HOTSPOTS_NAME, InferenceSettings, predict_scene
-from pipeline.detection.streaming import FastPredictor, StageTimes
+from pipeline.detection.predict import HOTSPOTS_NAME, predict_scene
+from pipeline.detection.streaming import FastPredictor, InferenceSettings, StageTimes
 from pipeline.simulate.survey import SurveySpec, simulate_survey
 
 

@@ -1,231 +1,165 @@
-"""GPU inference throughput of the disease model: end to end against model only, same run.
+"""GPU inference throughput of ``shimanto predict``: end to end against model only, same run.
 
-Self-contained (torch, numpy, rasterio; the model class from
-``pipeline.detection.model``, which imports nothing heavier). Run from the
-repository root::
+Both figures come from the product's own code:
 
-    python bench/gpu_inference.py [--size 8192] [--batch 64] [--seconds 20]
+* **end to end** = :func:`pipeline.detection.predict.predict_scene` on a
+  toy survey scene (COG, 5 float32 bands, fields): window rows read by
+  ``--readers`` threads with GDAL's multi-threaded decoding into pinned memory,
+  indices, field medians and normalisation on the device, bf16 forward passes,
+  crop masking, blending, class argmax, then classes/probability COGs and
+  hotspot polygons written by the host — everything from the scene file to the
+  output files;
+* **model only** (the baseline) = forward passes of the same fused model on a
+  batch already on the device, as many windows of the same size and batch as
+  the scene needs.
 
-It writes a synthetic 5-band float32 scene (tiled GeoTIFF) to a temporary
-folder, then measures
+It also prints the read-only floor (every window row read by the same readers,
+nothing else) and the per-stage breakdown of the best end-to-end run. The model
+is trained here for a few short epochs on a small toy survey, so that its class
+maps, and the hotspot tracing that follows from them, look like a trained
+model's. Run from the repository root::
 
-* model only: bf16-autocast forward passes on a pre-loaded batch of windows on
-  the device (the baseline);
-* end to end: reader threads (``--readers``) read window rows with rasterio into pinned
-  memory, the device computes indices, normalisation, forward passes, crop-free
-  softmax, linear-ramp blending of overlapping windows and the class argmax,
-  and a writer thread writes class strips to a tiled GeoTIFF; reading, compute
-  and writing overlap.
+    python bench/gpu_inference.py [--size 8192] [--readers 8] [--batch 32] [--repeat 2]
 
-and prints megapixels per second of both and the ratio. Without CUDA it falls
-back to the CPU with a small scene.
+Without CUDA it runs on the CPU with a small scene (the test suite does this so
+the script keeps working). The device needs rasterio, shapely, pyproj, scipy,
+rich, safetensors and pyyaml besides torch; ``bench/README.md`` says how to carry
+their wheels to a borrowed GPU machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import queue
+import dataclasses
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np
-import rasterio
 import torch
-from rasterio.transform import from_origin
-from rasterio.windows import Window
 
-from pipeline.detection.model import CompactUNet, fuse_for_inference
-
-BANDS = 5  # blue, green, red, nir, red_edge
-N_CLASSES = 8
-INDEX_PAIRS = ((3, 2), (3, 4), (3, 1))  # NDVI, NDRE, GNDVI as (a, b) band positions of ND(a, b)
-
-
-def write_scene(path: Path, size: int) -> None:
-    """A random-texture reflectance scene, written strip by strip (tiled, uncompressed)."""
-    rng = np.random.default_rng(0)
-    profile = {"driver": "GTiff", "width": size, "height": size, "count": BANDS, "dtype": "float32",
-               "crs": "EPSG:6690", "transform": from_origin(305000, 3652000, 0.1, 0.1), "tiled": True,
-               "blockxsize": 512, "blockysize": 512, "interleave": "pixel", "BIGTIFF": "IF_SAFER"}
-    base = np.array([0.05, 0.09, 0.06, 0.40, 0.20], np.float32)[:, None, None]
-    with rasterio.open(path, "w", **profile) as dst:
-        for r in range(0, size, 512):
-            h = min(512, size - r)
-            block = base * rng.uniform(0.7, 1.3, size=(1, h, size)).astype(np.float32)
-            dst.write(block + rng.normal(0, 0.01, size=(BANDS, h, size)).astype(np.float32),
-                      window=Window(0, r, size, h))
+from pipeline.detection.card import load_model
+from pipeline.detection.config import DetectionConfig
+from pipeline.detection.engine import open_scene, read_rows, window_starts
+from pipeline.detection.predict import predict_scene
+from pipeline.detection.streaming import FastPredictor, InferenceSettings, StageTimes
+from pipeline.detection.toysurvey import ToySpec, make_toy_survey
+from pipeline.detection.train import Trainer, load_scenes, save_result
 
 
-def ramp(window: int, overlap: int, device: torch.device) -> torch.Tensor:
-    i = torch.arange(window, dtype=torch.float32, device=device) + 0.5
-    w1 = torch.clamp(torch.minimum(i, window - i) / overlap, max=1.0)
-    return torch.outer(w1, w1)
+def toy_scene(root: Path, size: int) -> Path:
+    """A toy survey of about ``size × size`` pixels (fields of ~500 px, disease discs)."""
+    grid = max(2, round(size / 512))
+    return make_toy_survey(root, ToySpec(seed=1, grid=grid, field_px=max(32, size // grid - 6)))
 
 
-def features(bands: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """(B, H, W) reflectance -> (B + 3, H, W) normalised bands and indices, on the device."""
-    idx = [(bands[a] - bands[b]) / (bands[a] + bands[b]).clamp_min(1e-6) for a, b in INDEX_PAIRS]
-    x = torch.cat([bands, torch.stack(idx)], dim=0)
-    return torch.nan_to_num((x - mean[:, None, None]) / std[:, None, None])
+def quick_model(root: Path, device: torch.device, epochs: int) -> Path:
+    """A width-16 model trained ``epochs`` short epochs on a small toy survey (a real model directory)."""
+    survey = make_toy_survey(root / "train", ToySpec(seed=0, grid=4, field_px=120))
+    cfg = DetectionConfig(chip_size=64, chip_stride=48, chips_per_epoch=64, max_val_chips=8, batch_size=16,
+                          epochs=epochs, threads=torch.get_num_threads())
+    trainer = Trainer(load_scenes([survey], cfg.bands), cfg, device)
+    return save_result(trainer, [survey], root / "model", trainer.fit(epochs), run_id=None).model_dir
 
 
-def starts(length: int, window: int, overlap: int) -> list[int]:
-    if length <= window:
-        return [0]
-    out = list(range(0, length - window + 1, window - overlap))
-    return out if out[-1] == length - window else [*out, length - window]
+def model_only_rate(model_dir: Path, device: torch.device, n_windows: int, settings: InferenceSettings,
+                    repeat: int) -> float:
+    """Scene-equivalent Mpx/s of bare forward passes over ``n_windows`` windows already on the device."""
+    model, card = load_model(model_dir, device)
+    predictor = FastPredictor(model, card, device)
+    window, batch = settings.window, settings.batch_windows
+    x = torch.randn(batch, card.in_channels, window, window, device=device)
+    if predictor.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    cuda = device.type == "cuda"
+    best = float("inf")
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+        predictor.model(x)
+        for _ in range(repeat):
+            if cuda:
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for b0 in range(0, n_windows, batch):
+                predictor.model(x[: min(batch, n_windows - b0)])
+            if cuda:
+                torch.cuda.synchronize()
+            best = min(best, time.perf_counter() - t0)
+    return best
 
 
-def end_to_end(scene: Path, out: Path, model: torch.nn.Module, device: torch.device, window: int, overlap: int,
-               batch: int, readers: int) -> float:
-    """Seconds to classify the whole scene and write classes.tif (reader/compute/writer threads overlap)."""
-    mean = torch.tensor([0.05, 0.09, 0.06, 0.4, 0.2, 0.7, 0.3, 0.6], device=device)
-    std = torch.full((8,), 0.1, device=device)
-    weights = ramp(window, overlap, device)
-    with rasterio.open(scene) as src:
-        width, height, profile = src.width, src.height, src.profile
-    rows = starts(height, window, overlap)
-    writes: queue.Queue = queue.Queue(maxsize=3)
-    pin = device.type == "cuda"
+def read_only_seconds(scene: Path, settings: InferenceSettings, readers: int) -> float:
+    """Seconds to read every window row of ``scene`` with ``readers`` threads (the I/O floor)."""
+    with open_scene(scene, settings.decode_threads) as src:
+        starts, height = window_starts(src.height, settings.window, settings.overlap), src.height
 
-    local = threading.local()
-
-    def read(r: int) -> torch.Tensor:
-        if not hasattr(local, "src"):
-            local.src = rasterio.open(scene)
-        inside = min(window, height - r)
-        t = torch.zeros((BANDS, window, width), dtype=torch.float32, pin_memory=pin)
-        t[:, :inside] = torch.from_numpy(local.src.read(window=Window(0, r, width, inside)))
-        return t
-
-    def writer() -> None:
-        prof = {**profile, "count": 1, "dtype": "uint8", "interleave": "band", "nodata": 255}
-        with rasterio.open(out, "w", **prof) as dst:
-            while (item := writes.get()) is not None:
-                r, cls = item
-                dst.write(cls[None], window=Window(0, r, width, cls.shape[0]))
-
-    t0 = time.perf_counter()
-    writer_thread = threading.Thread(target=writer, daemon=True)
-    writer_thread.start()
-    pool = ThreadPoolExecutor(max_workers=readers)
-    pending = [pool.submit(read, r) for r in rows[: readers + 1]]
-    step = window - overlap
-    n_cols = max(1, -(-(width - window) // step) + 1)
-    padded = step * (n_cols - 1) + window  # regular column grid over a right-padded strip
-    acc = torch.zeros((N_CLASSES, window, padded), device=device)
-    wsum = torch.zeros((1, window, padded), device=device)
-    wfold = torch.nn.functional.fold(weights.reshape(1, -1, 1).expand(1, -1, n_cols).contiguous(),
-                                     (window, padded), (window, window), stride=(1, step))[0]
-    for k, r in enumerate(rows):
-        bands = pending.pop(0).result().to(device, non_blocking=True)
-        if k + readers + 1 < len(rows):
-            pending.append(pool.submit(read, rows[k + readers + 1]))
-        feats = torch.nn.functional.pad(features(bands, mean, std), (0, padded - width))
-        wins = feats.unfold(2, window, step).permute(2, 0, 1, 3).contiguous(memory_format=torch.channels_last)
-        outs = []
-        with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=pin):
-            for b0 in range(0, n_cols, batch):
-                outs.append(torch.softmax(model(wins[b0 : b0 + batch]).float(), dim=1) * weights)
-        probs = torch.cat(outs)  # (n_cols, K, window, window)
-        cols_flat = probs.reshape(n_cols, -1).T.unsqueeze(0)
-        acc += torch.nn.functional.fold(cols_flat, (window, padded), (window, window), stride=(1, step))[0]
-        wsum += wfold
-        n = (rows[k + 1] if k + 1 < len(rows) else height) - r
-        cls = (acc[:, :n, :width] / wsum[:, :n, :width]).argmax(0).to(torch.uint8)
-        writes.put((r, cls.cpu().numpy()))
-        acc = torch.roll(acc, -n, dims=1)
-        acc[:, -n:] = 0
-        wsum = torch.roll(wsum, -n, dims=1)
-        wsum[:, -n:] = 0
-    writes.put(None)
-    writer_thread.join()
-    pool.shutdown()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - t0
-
-
-def read_only(scene: Path, window: int, overlap: int, readers: int) -> float:
-    """Seconds to read every window row with ``readers`` threads (the I/O floor of end to end)."""
-    with rasterio.open(scene) as src:
-        width, height = src.width, src.height
-    local = threading.local()
-
-    def read(r: int) -> int:
-        if not hasattr(local, "src"):
-            local.src = rasterio.open(scene)
-        return int(local.src.read(window=Window(0, r, width, min(window, height - r))).size)
+    def read_part(part: list[int]) -> None:
+        with open_scene(scene, settings.decode_threads) as src:
+            for r in part:
+                read_rows(src, [1, 2, 3, 4, 5], r, min(settings.window, height - r))
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=readers) as pool:
-        list(pool.map(read, starts(height, window, overlap)))
+        list(pool.map(read_part, [starts[i::readers] for i in range(readers)]))
     return time.perf_counter() - t0
 
 
-def model_only(model: torch.nn.Module, device: torch.device, window: int, batch: int, seconds: float) -> float:
-    """Mpx/s of forward passes (bf16 autocast on CUDA) on a batch already on the device."""
-    x = torch.randn(batch, 8, window, window, device=device)
-    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        for _ in range(3):
-            torch.softmax(model(x).float(), dim=1)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        n, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < seconds:
-            torch.softmax(model(x).float(), dim=1)
-            n += 1
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        dt = time.perf_counter() - t0
-    return n * batch * window * window / dt / 1e6
-
-
 def main() -> None:
-    ap = argparse.ArgumentParser(description="GPU inference throughput: end to end vs model only")
-    ap.add_argument("--size", type=int, default=None, help="scene side in pixels (default 8192 GPU, 1024 CPU)")
-    ap.add_argument("--batch", type=int, default=None, help="windows per forward pass (default 64 GPU, 8 CPU)")
-    ap.add_argument("--window", type=int, default=512)
-    ap.add_argument("--overlap", type=int, default=32)
-    ap.add_argument("--base", type=int, default=16)
-    ap.add_argument("--readers", type=int, default=None, help="parallel reader threads (default 8 GPU, 1 CPU)")
-    ap.add_argument("--seconds", type=float, default=10.0, help="duration of the model-only measurement")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=None, help="scene side in pixels (default 8192 GPU, 768 CPU)")
+    ap.add_argument("--batch", type=int, default=None, help="windows per forward pass (default 32 GPU, 8 CPU)")
+    ap.add_argument("--readers", type=int, default=None, help="reader threads (default: predict's own default)")
+    ap.add_argument("--window", type=int, default=InferenceSettings.window)
+    ap.add_argument("--overlap", type=int, default=InferenceSettings.overlap)
+    ap.add_argument("--repeat", type=int, default=2, help="timed runs of each side (the best is reported)")
+    ap.add_argument("--train-epochs", type=int, default=None, help="epochs of the toy model (default 8 GPU, 1 CPU)")
+    ap.add_argument("--device", default=None, help="torch device (default: cuda if present, else cpu)")
     args = ap.parse_args()
-    cuda = torch.cuda.is_available()
-    device = torch.device("cuda" if cuda else "cpu")
-    size = args.size or (8192 if cuda else 1024)
-    batch = args.batch or (64 if cuda else 8)
-    readers = args.readers or (8 if cuda else 1)
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    cuda = device.type == "cuda"
     if cuda:
         torch.backends.cudnn.benchmark = True
-        print(f"device: {torch.cuda.get_device_name(0)}")
+        print(f"device: {torch.cuda.get_device_name(device)}, torch {torch.__version__}")
     else:
         torch.set_num_threads(2)
-        print("device: CPU (no CUDA), 2 threads")
-    torch.manual_seed(0)
-    model = fuse_for_inference(CompactUNet(8, N_CLASSES, args.base)).to(device).to(memory_format=torch.channels_last)
+        print(f"device: CPU (2 threads), torch {torch.__version__}")
+    size = args.size or (8192 if cuda else 768)
+    settings = InferenceSettings(window=args.window, overlap=args.overlap, batch_windows=args.batch or
+                                 (32 if cuda else 8), device=str(device), readers=args.readers)
+    readers = settings.reader_count(device)
     with tempfile.TemporaryDirectory(prefix="gpu-bench-") as tmp:
-        scene = Path(tmp) / "scene.tif"
+        root = Path(tmp)
         t0 = time.perf_counter()
-        write_scene(scene, size)
-        print(f"scene {size}x{size} ({size * size / 1e6:.1f} Mpx) written in {time.perf_counter() - t0:.1f} s")
-        end_to_end(scene, Path(tmp) / "warm.tif", model, device, args.window, args.overlap, batch, readers)  # warm-up
-        e2e_s = end_to_end(scene, Path(tmp) / "classes.tif", model, device, args.window, args.overlap, batch,
-                           readers)
-        io_s = read_only(scene, args.window, args.overlap, readers)
-    e2e = size * size / e2e_s / 1e6
-    base = model_only(model, device, args.window, batch, args.seconds)
-    print(f"window {args.window}, overlap {args.overlap}, batch {batch}, width {args.base}, readers {readers}")
+        model_dir = quick_model(root, device, args.train_epochs or (8 if cuda else 1))
+        survey = toy_scene(root / "scene", size)
+        scene, fields = survey / "scene.tif", survey / "fields.geojson"
+        with open_scene(scene) as src:
+            mpx = src.width * src.height / 1e6
+            n_windows = len(window_starts(src.height, args.window, args.overlap)) * \
+                len(window_starts(src.width, args.window, args.overlap))
+        print(f"set-up (model, {mpx:.1f} Mpx toy scene) {time.perf_counter() - t0:.1f} s")
+        warm = toy_scene(root / "warm", min(size, 1024))
+        predict_scene(warm / "scene.tif", model_dir, root / "warm-out", warm / "fields.geojson", settings)
+        runs = []
+        for i in range(args.repeat):
+            times = StageTimes()
+            t0 = time.perf_counter()
+            predict_scene(scene, model_dir, root / f"out{i}", fields, settings, times)
+            runs.append((time.perf_counter() - t0, times))
+        e2e_s, times = min(runs, key=lambda r: r[0])
+        io_s = min(read_only_seconds(scene, settings, readers) for _ in range(args.repeat))
+        model_s = model_only_rate(model_dir, device, n_windows, settings, args.repeat)
+    e2e, base, io = mpx / e2e_s, mpx / model_s, mpx / io_s
+    print(f"scene {mpx:.1f} Mpx, window {args.window}, overlap {args.overlap}, batch {settings.batch_windows}, "
+          f"{n_windows} windows, readers {readers}")
     print(f"model only (baseline): {base:.1f} Mpx/s")
-    print(f"read only (I/O floor): {size * size / io_s / 1e6:.1f} Mpx/s")
-    print(f"end to end:            {e2e:.1f} Mpx/s")
-    print(f"ratio end-to-end / model-only: {e2e / base:.2f}")
+    print(f"read only (I/O floor): {io:.1f} Mpx/s")
+    print(f"end to end:            {e2e:.1f} Mpx/s (runs {', '.join(f'{mpx / r[0]:.1f}' for r in runs)})")
+    print(f"ratio end-to-end / model-only: {e2e / base:.3f}")
+    print(f"breakdown (s): {times.summary()}")
+    print(f"settings: {dataclasses.asdict(settings)}")
 
 
 if __name__ == "__main__":

@@ -66,12 +66,14 @@ def register(app: typer.Typer) -> None:
         fields: Path | None = typer.Option(None, "--fields", help="fields.geojson: crop masking and field ids."),
         batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="Windows per forward pass."),
         device: str | None = typer.Option(None, "--device", help="torch device (default: cuda if present, else cpu)."),
+        readers: int | None = typer.Option(None, "--readers", min=1,
+                                           help="Window rows read in parallel (default 1 on CPU, up to 8 on CUDA)."),
         params: Path | None = params_option(),
     ) -> None:
         """Predict disease over a scene with sliding windows; write COGs and hotspot polygons."""
         from pipeline.detection.workflow import predict_to_dir
 
         cfg = _config(params)
-        paths = predict_to_dir(scene, model, out, fields, cfg, batch_size, device)
+        paths = predict_to_dir(scene, model, out, fields, cfg, batch_size, device, readers)
         for name, path in paths.items():
             typer.echo(f"{name}: {path}")

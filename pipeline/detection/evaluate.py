@@ -12,17 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rasterio
 
 from pipeline.common.progress import progress_task
 from pipeline.common.survey import SurveyFolder
 from pipeline.detection.card import load_model
 from pipeline.detection.classes import IGNORE
-from pipeline.detection.engine import pick_device, window_starts
+from pipeline.detection.engine import open_scene, pick_device, window_starts
 from pipeline.detection.metrics import FieldFlag, MetricAccumulator, flag_fields, summarise
-from pipeline.detection.predict import InferenceSettings
 from pipeline.detection.scenes import band_positions, load_labelled_scene, scene_bands
-from pipeline.detection.streaming import FastPredictor, stream_strips
+from pipeline.detection.streaming import FastPredictor, InferenceSettings, stream_strips
 
 
 def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: InferenceSettings,
@@ -40,11 +38,10 @@ def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: Inferen
         predicted = np.full(scene.labels.shape, IGNORE, np.uint8)
         scene_path = SurveyFolder(Path(folder)).scene
         positions = band_positions(scene_bands(scene_path), card.bands, card.sensor, scene_path)
-        with rasterio.open(scene_path) as src, \
+        with open_scene(scene_path, settings.decode_threads) as src, \
                 progress_task(f"evaluate {Path(folder).name}", len(window_starts(src.height, settings.window,
                                                                                 settings.overlap))) as (prog, task):
-            for strip in stream_strips(src, positions, predictor, list(scene.fields), settings.window,
-                                       settings.overlap, settings.batch_windows):
+            for strip in stream_strips(src, positions, predictor, list(scene.fields), settings):
                 rows = slice(strip.row0, strip.row0 + strip.classes.shape[0])
                 truth, fidx = scene.labels[rows], scene.field_index[rows]
                 survey_acc.add(truth, strip.classes, fidx)

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 import numpy as np
+import torch
 
 from pipeline.errors import InputError, unknown_name
 
@@ -33,17 +34,24 @@ INDICES: Mapping[str, tuple[str, str]] = MappingProxyType(
 )
 
 
-def normalized_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``(a - b) / (a + b)`` as float32, 0 where the sum is ~0 or an input is NaN."""
-    a = a.astype(np.float32, copy=False)
-    b = b.astype(np.float32, copy=False)
+def nd_tensor(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``(a - b) / (a + b)`` as float32 tensors, 0 where the sum is ~0 or an input is NaN (any device).
+
+    Float arithmetic only (the boolean-mask ops of torch are several times
+    slower on the CPU): ``keep = max(0, sign(|a + b| − 1e-6))`` is 1 where the
+    sum is usable, 0 where it is ~0 and NaN where it is NaN; NaN and ±inf of
+    the product become 0.
+    """
+    a, b = a.float(), b.float()
     total = a + b
-    ok = np.abs(total) > 1e-6  # False for NaN
-    ok &= np.isfinite(total)
-    out = np.subtract(a, b, dtype=np.float32)
-    np.divide(out, total, out=out, where=ok)
-    out[~ok] = 0.0
-    return out
+    out = torch.sub(a, b).div_(total)
+    out.mul_(total.abs_().sub_(1e-6).sign_().clamp_(min=0.0))
+    return torch.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0, out=out)
+
+
+def normalized_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`nd_tensor` of numpy arrays (float32)."""
+    return nd_tensor(torch.from_numpy(np.asarray(a)), torch.from_numpy(np.asarray(b))).numpy()
 
 
 def check_feature_spec(bands: Sequence[str], indices: Sequence[str]) -> list[str]:
@@ -103,7 +111,17 @@ def field_median_table(stack: np.ndarray, bands: Sequence[str], names: Sequence[
 
 def compute_features(stack: np.ndarray, bands: Sequence[str], indices: Sequence[str], relative: Sequence[str] = (),
                      reference: np.ndarray | None = None) -> np.ndarray:
-    """Stack bands, indices and field-relative indices into model input channels.
+    """:func:`feature_tensor` of numpy arrays (training and tests): ``(C, ...)`` float32, NaN inputs become 0."""
+    ref = torch.from_numpy(reference) if reference is not None else None
+    return feature_tensor(torch.from_numpy(stack), bands, indices, relative, ref).numpy()
+
+
+def feature_tensor(stack: torch.Tensor, bands: Sequence[str], indices: Sequence[str], relative: Sequence[str] = (),
+                   reference: torch.Tensor | None = None) -> torch.Tensor:
+    """Stack bands, indices and field-relative indices into model input channels (on ``stack``'s device).
+
+    The one implementation of the model's inputs: training (through
+    :func:`compute_features`) and inference (on the CPU or the GPU) both call it.
 
     Args:
         stack: ``(len(bands), ...)`` reflectance (NaN for nodata), any trailing shape.
@@ -124,30 +142,33 @@ def compute_features(stack: np.ndarray, bands: Sequence[str], indices: Sequence[
         raise InputError("; ".join(problems))
     if stack.shape[0] != len(bands):
         raise InputError(f"feature stack has {stack.shape[0]} planes but {len(bands)} band names {list(bands)}")
-    n_bands, shape = len(bands), stack.shape[1:]
-    out = np.empty((n_bands + len(indices) + len(relative), *shape), np.float32)
-    out[:n_bands] = stack
-    _nan_to_num(out[:n_bands])
+    n_bands = len(bands)
+    out = torch.empty((n_bands + len(indices) + len(relative), *stack.shape[1:]), dtype=torch.float32,
+                      device=stack.device)
+    torch.nan_to_num(stack.float(), nan=0.0, out=out[:n_bands])
     pos = {name: i for i, name in enumerate(bands)}
-    nd: dict[str, np.ndarray] = {}
-    for name in dict.fromkeys((*indices, *relative)):
-        nd[name] = normalized_difference(stack[pos[INDICES[name][0]]], stack[pos[INDICES[name][1]]])
+    nd = {name: nd_tensor(stack[pos[INDICES[name][0]]], stack[pos[INDICES[name][1]]])
+          for name in dict.fromkeys((*indices, *relative))}
     for j, name in enumerate(indices):
         out[n_bands + j] = nd[name]
     if relative and reference is not None:
-        invalid = ~valid_mask(stack)
-        for j, name in enumerate(relative):
-            plane = out[n_bands + len(indices) + j]
-            np.subtract(nd[name], reference[j], out=plane)
-            plane[invalid] = 0.0
-            _nan_to_num(plane)
+        planes = out[n_bands + len(indices) :]
+        torch.sub(torch.stack([nd[name] for name in relative]), reference, out=planes)
+        torch.nan_to_num(planes, nan=0.0, posinf=0.0, neginf=0.0, out=planes)
+        planes.mul_(valid_tensor(stack))
     return out
 
 
-def _nan_to_num(a: np.ndarray) -> None:
-    """``np.nan_to_num(a, copy=False, nan=0.0)``, skipped when ``a`` is all finite (the usual case)."""
-    if not np.isfinite(a).all():
-        np.nan_to_num(a, copy=False, nan=0.0)
+def valid_tensor(stack: torch.Tensor) -> torch.Tensor:
+    """``(H, W)`` float32: 1 where every band is finite, 0 at nodata (a multiplicative mask).
+
+    ``Σ (x − x)`` is 0 where every plane is finite and NaN otherwise (``inf − inf``
+    is NaN); float passes only, much faster on the CPU than ``isfinite(stack).all(0)``.
+    """
+    zero = torch.sub(stack[0], stack[0]).float()
+    for plane in stack[1:]:
+        zero.add_(plane).sub_(plane)
+    return torch.nan_to_num(zero, nan=-1.0, out=zero).add_(1.0)
 
 
 def valid_mask(stack: np.ndarray) -> np.ndarray:

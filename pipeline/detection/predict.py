@@ -1,10 +1,10 @@
 """``shimanto predict``: a trained model over a scene, written as COGs and hotspot GeoJSON.
 
 Strips from :func:`streaming.stream_strips` (the windows, blending and crop
-masking of :mod:`engine`, tuned for CPU throughput) are written block by block
-into tiled GeoTIFFs in a temporary folder beside the output and converted to
-COGs (GDAL's COG driver) while the hotspots are traced; every output is renamed
-into place at the end. Hotspot components are collected strip by strip
+masking of :mod:`engine`, on the CPU or the GPU) are written block by block, on
+a sink thread beside the model, into tiled GeoTIFFs in a temporary folder
+beside the output and converted to COGs (GDAL's COG driver, every CPU) while
+the hotspots are traced; every output is renamed into place at the end. Hotspot components are collected strip by strip
 (:mod:`hotspots`). A failed run leaves no partial output.
 """
 
@@ -15,8 +15,8 @@ import math
 import os
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +27,10 @@ import rasterio.shutil
 from pipeline.common.progress import progress_task
 from pipeline.detection.card import load_model
 from pipeline.detection.classes import CLASSES, IGNORE
-from pipeline.detection.engine import Strip, pick_device, window_starts
+from pipeline.detection.engine import Strip, open_scene, pick_device, window_starts
 from pipeline.detection.hotspots import HotspotCollector, write_hotspots_geojson
 from pipeline.detection.scenes import band_positions, read_fields, scene_bands
-from pipeline.detection.streaming import FastPredictor, StageTimes, stream_strips
+from pipeline.detection.streaming import FastPredictor, InferenceSettings, StageTimes, stream_strips
 from pipeline.errors import SceneNotFoundError
 
 CLASSES_NAME = "classes.tif"
@@ -42,28 +42,17 @@ CLASS_COLOURS = {0: (128, 128, 128, 255), 1: (60, 170, 60, 255), 2: (220, 40, 40
                  IGNORE: (0, 0, 0, 0)}
 
 
-@dataclass(frozen=True)
-class InferenceSettings:
-    """Window geometry and batching of inference."""
-
-    window: int = 256
-    overlap: int = 32
-    batch_windows: int = 8
-    min_hotspot_area_m2: float = 0.5
-    device: str | None = None
-
-
 def _profile(src: rasterio.DatasetReader, dtype: str, nodata: float | int) -> dict[str, Any]:
-    """Temporary tiled GeoTIFF: fastest DEFLATE level (it is re-encoded once, by the COG copy)."""
+    """Temporary tiled GeoTIFF: fastest DEFLATE level on every CPU (it is re-encoded once, by the COG copy)."""
     return {"driver": "GTiff", "width": src.width, "height": src.height, "count": 1, "dtype": dtype,
             "crs": src.crs, "transform": src.transform, "nodata": nodata, "tiled": True, "blockxsize": 512,
-            "blockysize": 512, "compress": "DEFLATE", "ZLEVEL": 1, "BIGTIFF": "IF_SAFER"}
+            "blockysize": 512, "compress": "DEFLATE", "ZLEVEL": 1, "BIGTIFF": "IF_SAFER", "NUM_THREADS": "ALL_CPUS"}
 
 
 def _to_cog(tiled: Path, cog: Path, resampling: str, times: StageTimes) -> None:
     with times.stage("cog (parallel)"):
         rasterio.shutil.copy(str(tiled), str(cog), driver="COG", COMPRESS="DEFLATE", BLOCKSIZE=512,
-                             OVERVIEW_RESAMPLING=resampling, BIGTIFF="IF_SAFER", NUM_THREADS=2)
+                             OVERVIEW_RESAMPLING=resampling, BIGTIFF="IF_SAFER", NUM_THREADS="ALL_CPUS")
 
 
 def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path | None = None,
@@ -94,7 +83,7 @@ def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path
             "MODEL_DATA_HASH": card.training_data_hash, "SOURCE_SCENE": scene.name}
     work = Path(tempfile.mkdtemp(prefix=".predict.", dir=out_dir))
     try:
-        with rasterio.open(scene) as src:
+        with open_scene(scene, settings.decode_threads) as src:
             cls_tmp, prob_tmp = work / "classes.tif", work / "probability.tif"
             with rasterio.open(cls_tmp, "w", **_profile(src, "uint8", IGNORE)) as cls_dst, \
                     rasterio.open(prob_tmp, "w", **_profile(src, "float32", float("nan"))) as prob_dst:
@@ -104,13 +93,27 @@ def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path
                 prob_dst.update_tags(**tags)
                 prob_dst.set_band_description(1, "disease_probability")
                 n_rows = len(window_starts(src.height, settings.window, settings.overlap))
-                with progress_task(f"predict {scene.name}", n_rows) as (progress, task):
-                    for strip in stream_strips(src, positions, predictor, fields, settings.window,
-                                               settings.overlap, settings.batch_windows, times):
-                        with times.stage("write"):
-                            _write_strip(cls_dst, prob_dst, strip)
-                        with times.stage("hotspots"):
-                            collector.add(strip)
+
+                def sink(strip: Strip) -> None:
+                    """Write a strip and collect its hotspot pixels (on the sink thread, in strip order)."""
+                    with times.stage("write (parallel)"):
+                        _write_strip(cls_dst, prob_dst, strip)
+                    with times.stage("hotspots (parallel)"):
+                        collector.add(strip)
+
+                # one sink thread keeps strip order; at most two strips wait for it
+                with progress_task(f"predict {scene.name}", n_rows) as (progress, task), \
+                        ThreadPoolExecutor(max_workers=1, thread_name_prefix="strip-sink") as sinker:
+                    sinking: deque[Future[None]] = deque()
+                    for strip in stream_strips(src, positions, predictor, fields, settings, times):
+                        sinking.append(sinker.submit(sink, strip))
+                        while len(sinking) > 2 or (sinking and sinking[0].done()):
+                            with times.stage("wait for sink"):
+                                sinking.popleft().result()
+                            progress.advance(task)  # type: ignore[arg-type]
+                    while sinking:
+                        with times.stage("wait for sink"):
+                            sinking.popleft().result()
                         progress.advance(task)  # type: ignore[arg-type]
         # the COG copies (GDAL, GIL released) run beside the hotspot tracing (Python)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cog") as pool:

@@ -20,7 +20,10 @@ bands, whatever the scene height.
 from __future__ import annotations
 
 import copy
+import os
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -34,10 +37,48 @@ from rasterio.windows import transform as window_transform
 
 from pipeline.detection.card import ModelCard
 from pipeline.detection.classes import CROP_NONE, DISEASE_IDS, IGNORE, allowed_table
-from pipeline.detection.engine import Strip, field_raster, median_table, ramp_weights, read_rows, window_starts
-from pipeline.detection.features import compute_features, valid_mask
+from pipeline.detection.engine import (
+    Strip,
+    field_raster,
+    median_table,
+    open_scene,
+    ramp_weights,
+    read_rows,
+    window_starts,
+)
+from pipeline.detection.features import feature_tensor, valid_tensor
 from pipeline.detection.model import MASKED_LOGIT, fuse_for_inference
 from pipeline.detection.scenes import Field
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    """Window geometry, batching and I/O parallelism of inference.
+
+    Attributes:
+        window: Window side in pixels.
+        overlap: Overlap of neighbouring windows in pixels (blended with linear ramps).
+        batch_windows: Windows per forward pass.
+        min_hotspot_area_m2: Hotspots smaller than this are dropped (specks).
+        device: torch device (``None``: CUDA when present, else the CPU).
+        readers: Window rows read and featurised in parallel (``None``: 1 on the CPU,
+            where the model needs the cores, up to 8 on CUDA).
+        decode_threads: GDAL threads decoding the blocks of one read (``None``: all CPUs).
+    """
+
+    window: int = 256
+    overlap: int = 32
+    batch_windows: int = 8
+    min_hotspot_area_m2: float = 0.5
+    device: str | None = None
+    readers: int | None = None
+    decode_threads: int | None = None
+
+    def reader_count(self, device: torch.device) -> int:
+        """``readers``, or its default for ``device``."""
+        if self.readers:
+            return self.readers
+        return min(8, os.cpu_count() or 1) if device.type == "cuda" else 1
 
 
 @dataclass
@@ -72,25 +113,22 @@ class FastPredictor:
         allowed = torch.from_numpy(allowed_table())  # (crop codes, K)
         self.crop_bias = torch.where(allowed, 0.0, MASKED_LOGIT).to(device)
         norm = card.normalisation
-        self.mean = np.asarray(norm.mean, np.float32)[:, None, None]
-        self.std = np.asarray(norm.std, np.float32)[:, None, None]
+        self.mean = torch.tensor(norm.mean, dtype=torch.float32, device=device)[:, None, None]
+        self.std = torch.tensor(norm.std, dtype=torch.float32, device=device)[:, None, None]
 
-    def features(self, bands: np.ndarray, reference: np.ndarray | None = None,
-                 valid: np.ndarray | None = None) -> np.ndarray:
-        """Normalised features of a ``(B, H, W)`` block, 0 at nodata (same values as ``Normalisation.apply``).
+    def features(self, bands: torch.Tensor, reference: torch.Tensor | None, valid: torch.Tensor) -> torch.Tensor:
+        """Normalised features of a ``(B, H, W)`` block on its device, 0 at nodata (as ``Normalisation.apply``).
 
-        ``valid`` is ``valid_mask(bands)`` if the caller has it already.
+        ``valid`` is :func:`features.valid_tensor` of ``bands`` (1 valid, 0 nodata).
         """
         card = self.card
-        feats = compute_features(bands, card.bands, card.indices, card.relative_indices, reference)
-        np.subtract(feats, self.mean, out=feats)
-        np.divide(feats, self.std, out=feats)
-        feats[:, ~(valid_mask(bands) if valid is None else valid)] = 0.0
-        return feats
+        feats = feature_tensor(bands, card.bands, card.indices, card.relative_indices, reference)
+        feats.sub_(self.mean).div_(self.std)
+        return feats.mul_(valid)
 
     @torch.inference_mode()
-    def probabilities(self, feats: np.ndarray, crops: np.ndarray) -> torch.Tensor:
-        """``(N, K, H, W)`` crop-masked softmax probabilities of ``(N, H, W, C)`` features.
+    def probabilities(self, feats: torch.Tensor, crops: torch.Tensor) -> torch.Tensor:
+        """``(N, K, H, W)`` crop-masked softmax probabilities of ``(N, H, W, C)`` features on the device.
 
         Features come pixel-major (NHWC), which is the model's ``channels_last``
         memory on CPU. Impossible classes get ``MASKED_LOGIT`` added to their
@@ -98,18 +136,17 @@ class FastPredictor:
         same probabilities as :func:`model.mask_logits` (their ``exp`` underflows
         to 0 either way) at a third of the cost.
         """
-        x = torch.from_numpy(feats).to(self.device).permute(0, 3, 1, 2)
+        x = feats.permute(0, 3, 1, 2)
         if not self.channels_last:
             x = x.contiguous()
-        c = torch.from_numpy(crops).to(self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             logits = self.model(x)
         logits = logits.float().contiguous()
-        logits += torch.nn.functional.embedding(c, self.crop_bias).permute(0, 3, 1, 2)
+        logits += torch.nn.functional.embedding(crops, self.crop_bias).permute(0, 3, 1, 2)
         return torch.softmax(logits, dim=1)
 
 
-def _argmax_classes(prob: torch.Tensor) -> np.ndarray:
+def _argmax_classes(prob: torch.Tensor) -> torch.Tensor:
     """``prob.argmax(0)`` of a ``(K, H, W)`` block as uint8 (first maximum wins), by a running comparison.
 
     Faster on CPU than a strided reduction over the leading axis.
@@ -120,28 +157,98 @@ def _argmax_classes(prob: torch.Tensor) -> np.ndarray:
         better = prob[k] > best
         torch.maximum(best, prob[k], out=best)
         out.masked_fill_(better, k)
-    return out.cpu().numpy()
+    return out
 
 
 @dataclass(frozen=True)
 class _WindowRow:
-    """Valid-pixel mask, field index, crop codes and model features of one window row."""
+    """One window row, ready for the model: everything on the predictor's device except ``field_index``."""
 
-    valid: np.ndarray
+    valid: torch.Tensor  # 1.0 valid, 0.0 nodata
     field_index: np.ndarray
-    crops: np.ndarray
-    features: np.ndarray
+    crops: torch.Tensor
+    features: torch.Tensor
+
+
+class _RowReader:
+    """Reads and featurises window rows on ``readers`` worker threads, ``readers`` rows ahead.
+
+    Each thread opens the scene once (a rasterio dataset is not shared between
+    threads); GDAL decoding and the tensor maths release the GIL. On CUDA the
+    bands are read into pinned host memory and copied asynchronously.
+    """
+
+    def __init__(self, src: rasterio.DatasetReader, positions: Sequence[int], predictor: FastPredictor,
+                 fields: Sequence[Field] | None, table: np.ndarray | None, settings: InferenceSettings,
+                 times: StageTimes) -> None:
+        self.path, self.positions, self.predictor = src.name, list(positions), predictor
+        self.fields, self.window, self.times = fields, settings.window, times
+        self.decode_threads = settings.decode_threads
+        readers = settings.reader_count(predictor.device)
+        self.width, self.transform = src.width, src.transform
+        self.table = torch.from_numpy(table).to(predictor.device) if table is not None else None
+        self.pin = predictor.device.type == "cuda"
+        self.local = threading.local()
+        self.opened: list[rasterio.DatasetReader] = []
+        self.pool = ThreadPoolExecutor(max_workers=max(1, readers), thread_name_prefix="window-rows")
+        self.ahead = max(1, readers)
+
+    def _read(self, r: int) -> np.ndarray:
+        """Bands of rows ``[r, r + window)`` (NaN below the scene and at nodata), pinned on CUDA."""
+        if not hasattr(self.local, "src"):
+            self.local.src = open_scene(self.path, self.decode_threads)
+            self.opened.append(self.local.src)
+        out = torch.empty((len(self.positions), self.window, self.width), pin_memory=self.pin).numpy()
+        return read_rows(self.local.src, self.positions, r, self.window, out)
+
+    def prepare(self, r: int) -> _WindowRow:
+        """Read and featurise the window row at scene row ``r`` (runs on a worker thread)."""
+        dev = self.predictor.device
+        with self.times.stage("read (parallel)"):
+            bands = torch.from_numpy(self._read(r)).to(dev, non_blocking=True)
+        with self.times.stage("features (parallel)"), torch.inference_mode():
+            fidx, crops = field_raster(self.fields, self.window, self.width,
+                                       window_transform(Window(0, r, self.width, self.window), self.transform))
+            fidx_t = torch.from_numpy(fidx).to(dev, non_blocking=self.pin)
+            reference = self.table[fidx_t].permute(2, 0, 1) if self.table is not None else None
+            valid = valid_tensor(bands)
+            feats = self.predictor.features(bands, reference, valid)
+            crops_t = torch.from_numpy(crops).to(dev, non_blocking=self.pin).long()
+            return _WindowRow(valid, fidx, crops_t, feats)
+
+    def rows(self, starts: Sequence[int]) -> Iterator[_WindowRow]:
+        """The prepared window rows at ``starts``, in order."""
+        pending: deque[Future[_WindowRow]] = deque(self.pool.submit(self.prepare, r) for r in starts[: self.ahead])
+        try:
+            for k in range(len(starts)):
+                with self.times.stage("wait for rows"):
+                    row = pending.popleft().result()
+                if k + self.ahead < len(starts):
+                    pending.append(self.pool.submit(self.prepare, starts[k + self.ahead]))
+                yield row
+        finally:
+            for f in pending:
+                f.cancel()
+            self.pool.shutdown(wait=True)
+            for dataset in self.opened:
+                dataset.close()
 
 
 def stream_strips(src: rasterio.DatasetReader, positions: Sequence[int], predictor: FastPredictor,
-                  fields: Sequence[Field] | None, window: int, overlap: int, batch_windows: int,
+                  fields: Sequence[Field] | None, settings: InferenceSettings,
                   times: StageTimes | None = None) -> Iterator[Strip]:
-    """Yield final output strips of scene ``src`` top to bottom (see :mod:`engine`'s docstring)."""
+    """Yield final output strips of scene ``src`` top to bottom (see :mod:`engine`'s docstring).
+
+    Window rows are read and featurised by ``settings.readers`` worker threads
+    (see :class:`_RowReader`); model, blending and the class argmax run on the
+    predictor's device, and only the final strips come back to the host.
+    """
     times = times or StageTimes()
+    window, overlap, batch_windows = settings.window, settings.overlap, settings.batch_windows
     card = predictor.card
     with times.stage("medians"):
         table = median_table(src, positions, card, fields) if card.relative_indices else None
-    height, width, scene_transform = src.height, src.width, src.transform
+    height, width = src.height, src.width
     n_classes = len(card.classes)
     row_starts, col_starts = window_starts(height, window, overlap), window_starts(width, window, overlap)
     dev = predictor.device
@@ -150,50 +257,40 @@ def stream_strips(src: rasterio.DatasetReader, positions: Sequence[int], predict
     acc = torch.zeros((n_classes, window, width), device=dev)
     wsum = torch.zeros((window, width), device=dev)
     wc = min(window, width)
-
-    def prepare(r: int) -> _WindowRow:
-        """Read and featurise the window row at scene row ``r`` (runs on the worker thread)."""
-        with times.stage("read (parallel)"):
-            bands = read_rows(src, positions, r, window)
-        with times.stage("features (parallel)"):
-            fidx, crops = field_raster(fields, window, width, window_transform(Window(0, r, width, window),
-                                                                               scene_transform))
-            reference = table[fidx].transpose(2, 0, 1) if table is not None else None
-            valid = valid_mask(bands)
-            return _WindowRow(valid, fidx, crops, predictor.features(bands, reference, valid))
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="window-rows") as pool:
-        pending: Future[_WindowRow] = pool.submit(prepare, row_starts[0])
-        for k, r in enumerate(row_starts):  # acc[:, 0] is scene row r: rows above r were yielded already
-            with times.stage("wait for rows"):
-                row = pending.result()
-            if k + 1 < len(row_starts):
-                pending = pool.submit(prepare, row_starts[k + 1])
-            fidx, crops, feats = row.field_index, row.crops, row.features
-            for b0 in range(0, len(col_starts), batch_windows):
-                cols = col_starts[b0 : b0 + batch_windows]
-                with times.stage("batch"):
-                    fx = np.zeros((len(cols), window, window, feats.shape[0]), np.float32)
-                    cx = np.full((len(cols), window, window), CROP_NONE, np.int64)
-                    for j, c in enumerate(cols):
-                        fx[j, :, :wc] = feats[:, :, c : c + wc].transpose(1, 2, 0)
-                        cx[j, :, :wc] = crops[:, c : c + wc]
-                with times.stage("model"):
-                    probs = predictor.probabilities(fx, cx)
-                with times.stage("blend"), torch.inference_mode():
-                    for j, c in enumerate(cols):
-                        acc[:, :, c : c + wc].addcmul_(probs[j, :, :, :wc], w_t[:, :wc])
-                        wsum[:, c : c + wc] += w_t[:, :wc]
-            n_final = (row_starts[k + 1] if k + 1 < len(row_starts) else height) - r
+    reader = _RowReader(src, positions, predictor, fields, table, settings, times)
+    for k, (r, row) in enumerate(zip(row_starts, reader.rows(row_starts), strict=True)):
+        # acc[:, 0] is scene row r: rows above r were yielded already
+        feats_hwc = row.features.permute(1, 2, 0)
+        for b0 in range(0, len(col_starts), batch_windows):
+            cols = col_starts[b0 : b0 + batch_windows]
+            with times.stage("batch"), torch.inference_mode():
+                if wc == window:  # every window lies inside the scene: no padding to clear
+                    fx = torch.empty((len(cols), window, window, feats_hwc.shape[2]), device=dev)
+                    cx = torch.empty((len(cols), window, window), dtype=torch.int64, device=dev)
+                else:
+                    fx = torch.zeros((len(cols), window, window, feats_hwc.shape[2]), device=dev)
+                    cx = torch.full((len(cols), window, window), CROP_NONE, dtype=torch.int64, device=dev)
+                for j, c in enumerate(cols):
+                    fx[j, :, :wc] = feats_hwc[:, c : c + wc]
+                    cx[j, :, :wc] = row.crops[:, c : c + wc]
+            with times.stage("model"):
+                probs = predictor.probabilities(fx, cx)
             with times.stage("blend"), torch.inference_mode():
-                prob = acc[:, :n_final] / wsum[:n_final].clamp_min(1e-12)
-                classes = _argmax_classes(prob)
-                dprob = prob.index_select(0, disease_t).sum(dim=0).cpu().numpy().astype(np.float32)
-                ok = row.valid[:n_final]
-                classes[~ok] = IGNORE
-                dprob[~ok] = np.nan
-                acc = torch.roll(acc, -n_final, dims=1)
-                acc[:, -n_final:] = 0.0
-                wsum = torch.roll(wsum, -n_final, dims=0)
-                wsum[-n_final:] = 0.0
-            yield Strip(r, classes, dprob, fidx[:n_final].copy())
+                for j, c in enumerate(cols):
+                    acc[:, :, c : c + wc].addcmul_(probs[j, :, :, :wc], w_t[:, :wc])
+                    wsum[:, c : c + wc] += w_t[:, :wc]
+        n_final = (row_starts[k + 1] if k + 1 < len(row_starts) else height) - r
+        with times.stage("blend"), torch.inference_mode():
+            prob = acc[:, :n_final] / wsum[:n_final].clamp_min(1e-12)
+            classes = _argmax_classes(prob)
+            dprob = prob.index_select(0, disease_t).sum(dim=0)
+            invalid = row.valid[:n_final] == 0
+            classes.masked_fill_(invalid, IGNORE)
+            dprob.masked_fill_(invalid, float("nan"))
+            acc = torch.roll(acc, -n_final, dims=1)
+            acc[:, -n_final:] = 0.0
+            wsum = torch.roll(wsum, -n_final, dims=0)
+            wsum[-n_final:] = 0.0
+        with times.stage("to host"):
+            strip = Strip(r, classes.cpu().numpy(), dprob.cpu().numpy(), row.field_index[:n_final].copy())
+        yield strip

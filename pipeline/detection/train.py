@@ -69,9 +69,10 @@ class TrainResult:
     samples: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]
 
 
-def scene_median_table(scene: LabelledScene, cfg: DetectionConfig) -> np.ndarray:
-    """Field medians of the relative indices on the sampled grid (same rule as inference)."""
-    step = sample_step(*scene.labels.shape)
+def scene_median_table(scene: LabelledScene, cfg: DetectionConfig, max_pixels: float = 4.0e6) -> np.ndarray:
+    """Field medians of the relative indices on every ``sample_step``-th pixel (the pixels inference samples)."""
+    height, width = scene.labels.shape
+    step = sample_step(height, width, max_pixels)
     return field_median_table(scene.stack[:, ::step, ::step], cfg.bands, cfg.relative_indices,
                               scene.field_index[::step, ::step], len(scene.fields))
 

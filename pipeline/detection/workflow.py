@@ -12,17 +12,18 @@ from pipeline.common.atomic import atomic_dir, atomic_write_json
 from pipeline.detection.classes import CLASS_NAMES
 from pipeline.detection.config import DetectionConfig
 from pipeline.detection.evaluate import evaluate_surveys
-from pipeline.detection.predict import InferenceSettings, predict_scene
+from pipeline.detection.predict import predict_scene
+from pipeline.detection.streaming import InferenceSettings
 from pipeline.detection.train import EpochResult, Trainer, TrainResult, load_scenes, save_result
 
 log = logging.getLogger(__name__)
 
 
 def inference_settings(cfg: DetectionConfig, batch_windows: int | None = None, device: str | None = None,
-                       ) -> InferenceSettings:
+                       readers: int | None = None) -> InferenceSettings:
     """Inference settings from the config (CLI overrides win)."""
     return InferenceSettings(cfg.window, cfg.overlap, batch_windows or cfg.batch_windows, cfg.min_hotspot_area_m2,
-                             device)
+                             device, readers)
 
 
 def train_and_log(surveys: Sequence[Path], model_dir: Path, cfg: DetectionConfig, epochs: int | None = None,
@@ -82,6 +83,7 @@ def evaluate_to_file(model_dir: Path, surveys: Sequence[Path], cfg: DetectionCon
 
 
 def predict_to_dir(scene: Path, model_dir: Path, out: Path, fields: Path | None, cfg: DetectionConfig,
-                   batch_windows: int | None = None, device: str | None = None) -> dict[str, Path]:
+                   batch_windows: int | None = None, device: str | None = None, readers: int | None = None
+                   ) -> dict[str, Path]:
     """Run :func:`predict.predict_scene` with the config's inference settings."""
-    return predict_scene(scene, model_dir, out, fields, inference_settings(cfg, batch_windows, device))
+    return predict_scene(scene, model_dir, out, fields, inference_settings(cfg, batch_windows, device, readers))

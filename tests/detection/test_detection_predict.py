@@ -10,8 +10,9 @@ import rasterio
 
 from pipeline.common.cog import cog_problems, write_cog
 from pipeline.detection.classes import CLASS_NAMES, IGNORE
-from pipeline.detection.predict import InferenceSettings, predict_scene
+from pipeline.detection.predict import predict_scene
 from pipeline.detection.scenes import load_labelled_scene
+from pipeline.detection.streaming import InferenceSettings
 from pipeline.errors import InputError
 
 SETTINGS = InferenceSettings(window=64, overlap=16, batch_windows=4, min_hotspot_area_m2=0.1)
@@ -98,7 +99,8 @@ def test_predict_without_fields_is_memory_bounded_strips(tmp_path, tiny_model, t
     model, card = load_model(tiny_model)
     predictor = FastPredictor(model, card, pick_device("cpu"))
     with rasterio.open(toy_surveys[0] / "scene.tif") as src:
-        strips = list(stream_strips(src, [1, 2, 3, 4, 5], predictor, None, 64, 16, 3))
+        strips = list(stream_strips(src, [1, 2, 3, 4, 5], predictor, None,
+                                    InferenceSettings(window=64, overlap=16, batch_windows=3)))
         height, width = src.height, src.width
     rows = [s.row0 for s in strips]
     assert rows[0] == 0 and rows == sorted(rows)

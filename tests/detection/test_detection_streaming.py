@@ -25,7 +25,7 @@ from pipeline.detection.engine import (
 from pipeline.detection.features import compute_features, valid_mask
 from pipeline.detection.model import fuse_for_inference, mask_logits
 from pipeline.detection.scenes import band_positions, read_fields, scene_bands
-from pipeline.detection.streaming import FastPredictor, StageTimes, stream_strips
+from pipeline.detection.streaming import FastPredictor, InferenceSettings, StageTimes, stream_strips
 
 
 def _reference_strips(src, positions, model, card, device, fields, window, overlap, batch_windows) -> Iterator[Strip]:
@@ -82,10 +82,36 @@ def test_stream_strips_match_reference_engine(tiny_model, toy_surveys):
     times = StageTimes()
     with rasterio.open(survey / "scene.tif") as src:
         reference = list(_reference_strips(src, positions, model, card, device, fields, 64, 16, 3))
-        fast = list(stream_strips(src, positions, FastPredictor(model, card, device), fields, 64, 16, 3, times))
+        settings = InferenceSettings(window=64, overlap=16, batch_windows=3)
+        fast = list(stream_strips(src, positions, FastPredictor(model, card, device), fields, settings, times))
     assert [s.row0 for s in fast] == [s.row0 for s in reference]
     for a, b in zip(fast, reference, strict=True):
         np.testing.assert_array_equal(a.field_index, b.field_index)
         assert np.mean(a.classes != b.classes) < 1e-3  # float rounding may flip exact ties only
         np.testing.assert_allclose(a.disease_probability, b.disease_probability, atol=1e-4)
     assert {"model", "blend"} <= set(times.seconds)
+
+
+def test_inference_field_medians_sample_the_pixels_training_samples(tiny_model, toy_surveys):
+    """No train/serve skew: at a coarse sampling step, inference's field medians equal training's."""
+    from pipeline.detection.config import DetectionConfig
+    from pipeline.detection.features import sample_step
+    from pipeline.detection.scenes import load_labelled_scene
+    from pipeline.detection.train import scene_median_table
+
+    survey = toy_surveys[0]
+    _, card = load_model(tiny_model)
+    assert card.relative_indices, "the tiny model must use field-relative indices for this test"
+    scene = load_labelled_scene(survey, card.bands)
+    info = scene_bands(survey / "scene.tif")
+    positions = band_positions(info, card.bands, card.sensor, survey / "scene.tif")
+    fields = read_fields(survey / "fields.geojson", info.crs)
+    height, width = scene.labels.shape
+    max_pixels = height * width / 9.0  # step 3: every third row and column
+    step = sample_step(height, width, max_pixels)
+    assert step == 3
+    cfg = DetectionConfig(bands=card.bands, indices=card.indices, relative_indices=card.relative_indices)
+    with rasterio.open(survey / "scene.tif") as src:
+        served = median_table(src, positions, card, fields, max_pixels=max_pixels)
+    trained = scene_median_table(scene, cfg, max_pixels=max_pixels)
+    np.testing.assert_array_equal(served, trained)
