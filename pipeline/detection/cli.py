@@ -56,7 +56,9 @@ def register(app: typer.Typer) -> None:
         metrics = evaluate_to_file(model_dir, surveys, cfg, out, device)
         typer.echo(f"disease IoU {metrics['disease_iou']}, mIoU {metrics['miou']}, diseased fields flagged "
                    f"{metrics['fields_diseased_flagged']}/{metrics['fields_diseased']}, false alarms "
-                   f"{metrics['fields_false_alarms']}/{metrics['fields_healthy']}" + (f" -> {out}" if out else ""))
+                   f"{metrics['fields_false_alarms']}/{metrics['fields_healthy']} healthy, minor-disease fields "
+                   f"flagged {metrics['fields_minor_flagged']}/{metrics['fields_minor']}"
+                   + (f" -> {out}" if out else ""))
 
     @app.command("predict")
     def predict_command(

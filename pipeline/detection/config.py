@@ -51,14 +51,14 @@ class DetectionConfig:
     chip_stride: int = 96
     val_fraction: float = 0.25
     base_channels: int = 16
-    epochs: int = 30
+    epochs: int = 50
     chips_per_epoch: int = 256
     max_val_chips: int = 96
     batch_size: int = 16
     learning_rate: float = 0.002
     weight_decay: float = 0.0001
-    patience: int = 8
-    max_train_seconds: float = 240.0
+    patience: int = 12
+    max_train_seconds: float = 300.0
     disease_oversample: float = 3.0
     max_class_weight: float = 5.0
     brightness_range: float = 0.2

@@ -1,7 +1,7 @@
 """Demo stages ``model`` and ``predictions``.
 
-``run_model`` simulates two training surveys (seeds ``seed + 101`` and
-``seed + 202``, so different fields from the demo survey), trains a model with
+``run_model`` simulates three training surveys (seeds ``seed + 101``,
+``seed + 202`` and ``seed + 303``, so different fields from the demo survey), trains a model with
 a bounded time budget, logs it to MLflow and evaluates it on the held-out demo
 survey (``ctx.out / "survey"``, seed ``seed``). ``run_predictions`` runs the
 trained model over that held-out survey with its fields layer.
@@ -17,7 +17,7 @@ from pipeline.demo import DemoContext
 from pipeline.detection.config import DetectionConfig, detection_config
 from pipeline.detection.workflow import evaluate_to_file, predict_to_dir, train_and_log
 
-TRAIN_SEED_OFFSETS = (101, 202)
+TRAIN_SEED_OFFSETS = (101, 202, 303)
 MODEL_SUBDIR = "model"
 METRICS_NAME = "metrics.json"
 

@@ -7,10 +7,12 @@
 * Field flagging: a field is *flagged* when its largest connected patch of
   predicted disease (8-connected, any disease class) is at least
   ``flag_min_area_m2`` **and** all predicted disease covers at least
-  ``flag_min_fraction`` of the field; it is *diseased* when its labelled
-  disease passes the same two tests. A patch, not scattered specks, is what a
-  grower can walk to. Missed = diseased and not flagged; false alarm = flagged
-  and not diseased.
+  ``flag_min_fraction`` of the field. By its labels a field is *diseased*
+  when its labelled disease passes the same two tests, *healthy* when it has
+  no labelled disease at all, and *minor* in between (labelled disease below
+  the rule: flagging it is neither a miss nor a false alarm, so it is counted
+  apart). A patch, not scattered specks, is what a grower can walk to.
+  Missed = diseased and not flagged; false alarm = flagged and healthy.
 """
 
 from __future__ import annotations
@@ -108,6 +110,11 @@ class FieldFlag:
     flagged: bool
     diseased: bool
 
+    @property
+    def healthy(self) -> bool:
+        """No labelled disease at all (a flag here is a false alarm)."""
+        return self.labelled_disease_m2 == 0.0
+
 
 def flag_fields(acc: MetricAccumulator, fields: dict[int, tuple[str, str]], pixel_area_m2: float,
                 min_area_m2: float, min_fraction: float) -> list[FieldFlag]:
@@ -136,7 +143,8 @@ def summarise(acc: MetricAccumulator, flags: list[FieldFlag]) -> dict[str, Any]:
     denom = acc.disease_tp + acc.disease_fp + acc.disease_fn
     present = [s["iou"] for s in scores.values() if s["support"] > 0 and not np.isnan(s["iou"])]
     diseased = [f for f in flags if f.diseased]
-    healthy = [f for f in flags if not f.diseased]
+    healthy = [f for f in flags if f.healthy]
+    minor = [f for f in flags if not f.diseased and not f.healthy]
     total = int(acc.confusion.sum())
     return {
         "disease_iou": round(acc.disease_tp / denom, 4) if denom else None,
@@ -147,6 +155,8 @@ def summarise(acc: MetricAccumulator, flags: list[FieldFlag]) -> dict[str, Any]:
         "fields_diseased_missed": sum(not f.flagged for f in diseased),
         "fields_healthy": len(healthy),
         "fields_false_alarms": sum(f.flagged for f in healthy),
+        "fields_minor": len(minor),
+        "fields_minor_flagged": sum(f.flagged for f in minor),
         "iou": {k: (round(v["iou"], 4) if not np.isnan(v["iou"]) else None) for k, v in scores.items()},
         "f1": {k: (round(v["f1"], 4) if not np.isnan(v["f1"]) else None) for k, v in scores.items()},
         "support": {k: v["support"] for k, v in scores.items()},

@@ -86,15 +86,18 @@ class StageTimes:
     """Wall seconds per inference stage (read, features, model, blend, write, hotspots, …)."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Add the wall time of the ``with`` block to ``name``."""
+        """Add the wall time of the ``with`` block to ``name`` (safe from several threads)."""
         t0 = time.perf_counter()
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+            elapsed = time.perf_counter() - t0
+            with self._lock:
+                self.seconds[name] = self.seconds.get(name, 0.0) + elapsed
 
     def summary(self) -> str:
         """``name 1.23 s`` pairs in insertion order."""
@@ -193,19 +196,24 @@ class _RowReader:
         self.pool = ThreadPoolExecutor(max_workers=max(1, readers), thread_name_prefix="window-rows")
         self.ahead = max(1, readers)
 
-    def _read(self, r: int) -> np.ndarray:
-        """Bands of rows ``[r, r + window)`` (NaN below the scene and at nodata), pinned on CUDA."""
+    def _read(self, r: int) -> torch.Tensor:
+        """Bands of rows ``[r, r + window)`` (NaN below the scene and at nodata), pinned on CUDA.
+
+        The tensor itself (not a view of it) is copied to the device, so the
+        pinned-memory allocator knows when an asynchronous copy of it is done.
+        """
         if not hasattr(self.local, "src"):
             self.local.src = open_scene(self.path, self.decode_threads)
             self.opened.append(self.local.src)
-        out = torch.empty((len(self.positions), self.window, self.width), pin_memory=self.pin).numpy()
-        return read_rows(self.local.src, self.positions, r, self.window, out)
+        bands = torch.empty((len(self.positions), self.window, self.width), pin_memory=self.pin)
+        read_rows(self.local.src, self.positions, r, self.window, bands.numpy())
+        return bands
 
     def prepare(self, r: int) -> _WindowRow:
         """Read and featurise the window row at scene row ``r`` (runs on a worker thread)."""
         dev = self.predictor.device
         with self.times.stage("read (parallel)"):
-            bands = torch.from_numpy(self._read(r)).to(dev, non_blocking=True)
+            bands = self._read(r).to(dev, non_blocking=True)
         with self.times.stage("features (parallel)"), torch.inference_mode():
             fidx, crops = field_raster(self.fields, self.window, self.width,
                                        window_transform(Window(0, r, self.width, self.window), self.transform))

@@ -104,5 +104,24 @@ def test_field_flagging_rule():
     assert not by_id["B"].diseased and by_id["B"].flagged  # 1 of 4 px = 25 % >= 20 %: a false alarm
     summary = summarise(acc, flags)
     assert summary["fields_diseased_flagged"] == 1 and summary["fields_false_alarms"] == 1
+    assert summary["fields_healthy"] == 1 and summary["fields_minor"] == 0
     assert summary["disease_iou"] == pytest.approx(2 / 4)
     assert summary["iou"]["blast"] == pytest.approx(2 / 3, abs=1e-3)
+
+
+def test_field_with_labelled_disease_below_the_rule_is_minor_not_healthy():
+    """A flag on a field whose labelled disease is real but under the rule is neither a hit nor a false alarm."""
+    acc = MetricAccumulator()
+    truth = np.array([[1, 1, 1, 2], [5, 5, 5, 5]], np.uint8)  # field A: 1 labelled blast px, below 2 px
+    pred = np.array([[1, 2, 2, 2], [5, 5, 5, 5]], np.uint8)
+    fidx = np.array([[1, 1, 1, 1], [2, 2, 2, 2]], np.int32)
+    acc.add(truth, pred, fidx)
+    acc.add_patches(truth, pred, fidx)
+    flags = flag_fields(acc, {1: ("A", "rice"), 2: ("B", "ginger")}, pixel_area_m2=1.0, min_area_m2=2.0,
+                        min_fraction=0.2)
+    by_id = {f.field_id: f for f in flags}
+    assert by_id["A"].flagged and not by_id["A"].diseased and not by_id["A"].healthy
+    assert by_id["B"].healthy and not by_id["B"].flagged
+    summary = summarise(acc, flags)
+    assert (summary["fields_diseased"], summary["fields_healthy"], summary["fields_minor"]) == (0, 1, 1)
+    assert summary["fields_false_alarms"] == 0 and summary["fields_minor_flagged"] == 1

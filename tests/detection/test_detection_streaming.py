@@ -115,3 +115,24 @@ def test_inference_field_medians_sample_the_pixels_training_samples(tiny_model, 
         served = median_table(src, positions, card, fields, max_pixels=max_pixels)
     trained = scene_median_table(scene, cfg, max_pixels=max_pixels)
     np.testing.assert_array_equal(served, trained)
+
+
+def test_parallel_readers_give_the_same_strips(tiny_model, toy_surveys):
+    """Several reader threads (each with its own dataset, GDAL decoding threads) change nothing in the output."""
+    survey = toy_surveys[1]
+    model, card = load_model(tiny_model)
+    predictor = FastPredictor(model, card, pick_device("cpu"))
+    info = scene_bands(survey / "scene.tif")
+    positions = band_positions(info, card.bands, card.sensor, survey / "scene.tif")
+    fields = read_fields(survey / "fields.geojson", info.crs)
+    runs = []
+    for readers, decode_threads in ((1, 1), (3, None)):
+        settings = InferenceSettings(window=64, overlap=16, batch_windows=2, readers=readers,
+                                     decode_threads=decode_threads)
+        with rasterio.open(survey / "scene.tif") as src:
+            runs.append(list(stream_strips(src, positions, predictor, fields, settings)))
+    assert len(runs[0]) == len(runs[1]) > 3
+    for a, b in zip(*runs, strict=True):
+        assert a.row0 == b.row0
+        np.testing.assert_array_equal(a.classes, b.classes)
+        np.testing.assert_array_equal(a.disease_probability, b.disease_probability)
