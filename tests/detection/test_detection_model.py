@@ -90,19 +90,22 @@ def test_window_grid_and_ramp():
     assert w.min() > 0 and w.max() == 1.0 and np.allclose(w, w.T)
 
 
-def test_field_flagging_rule():
+def _two_field_flags(truth: list[list[int]], pred: list[list[int]], min_area_m2: float):
+    """Flags and summary of fields A (top row) and B (bottom row), 1 m² pixels, 20 % minimum share."""
     acc = MetricAccumulator()
-    truth = np.array([[1, 1, 2, 2], [5, 5, 5, 5]], np.uint8)
-    pred = np.array([[1, 2, 2, 2], [5, 6, 5, 5]], np.uint8)
+    t, p = np.array(truth, np.uint8), np.array(pred, np.uint8)
     fidx = np.array([[1, 1, 1, 1], [2, 2, 2, 2]], np.int32)
-    acc.add(truth, pred, fidx)
-    acc.add_patches(truth, pred, fidx)
-    flags = flag_fields(acc, {1: ("A", "rice"), 2: ("B", "ginger")}, pixel_area_m2=1.0, min_area_m2=1.0,
+    acc.add(t, p, fidx)
+    acc.add_patches(t, p, fidx)
+    flags = flag_fields(acc, {1: ("A", "rice"), 2: ("B", "ginger")}, pixel_area_m2=1.0, min_area_m2=min_area_m2,
                         min_fraction=0.2)
-    by_id = {f.field_id: f for f in flags}
+    return {f.field_id: f for f in flags}, summarise(acc, flags)
+
+
+def test_field_flagging_rule():
+    by_id, summary = _two_field_flags([[1, 1, 2, 2], [5, 5, 5, 5]], [[1, 2, 2, 2], [5, 6, 5, 5]], min_area_m2=1.0)
     assert by_id["A"].diseased and by_id["A"].flagged
     assert not by_id["B"].diseased and by_id["B"].flagged  # 1 of 4 px = 25 % >= 20 %: a false alarm
-    summary = summarise(acc, flags)
     assert summary["fields_diseased_flagged"] == 1 and summary["fields_false_alarms"] == 1
     assert summary["fields_healthy"] == 1 and summary["fields_minor"] == 0
     assert summary["disease_iou"] == pytest.approx(2 / 4)
@@ -111,17 +114,9 @@ def test_field_flagging_rule():
 
 def test_field_with_labelled_disease_below_the_rule_is_minor_not_healthy():
     """A flag on a field whose labelled disease is real but under the rule is neither a hit nor a false alarm."""
-    acc = MetricAccumulator()
-    truth = np.array([[1, 1, 1, 2], [5, 5, 5, 5]], np.uint8)  # field A: 1 labelled blast px, below 2 px
-    pred = np.array([[1, 2, 2, 2], [5, 5, 5, 5]], np.uint8)
-    fidx = np.array([[1, 1, 1, 1], [2, 2, 2, 2]], np.int32)
-    acc.add(truth, pred, fidx)
-    acc.add_patches(truth, pred, fidx)
-    flags = flag_fields(acc, {1: ("A", "rice"), 2: ("B", "ginger")}, pixel_area_m2=1.0, min_area_m2=2.0,
-                        min_fraction=0.2)
-    by_id = {f.field_id: f for f in flags}
+    # field A: one labelled blast pixel (below the 2 m² rule), three predicted
+    by_id, summary = _two_field_flags([[1, 1, 1, 2], [5, 5, 5, 5]], [[1, 2, 2, 2], [5, 5, 5, 5]], min_area_m2=2.0)
     assert by_id["A"].flagged and not by_id["A"].diseased and not by_id["A"].healthy
     assert by_id["B"].healthy and not by_id["B"].flagged
-    summary = summarise(acc, flags)
     assert (summary["fields_diseased"], summary["fields_healthy"], summary["fields_minor"]) == (0, 1, 1)
     assert summary["fields_false_alarms"] == 0 and summary["fields_minor_flagged"] == 1
