@@ -41,7 +41,6 @@ from pipeline.detection.engine import window_starts
 from pipeline.detection.evaluate import evaluate_surveys
 from pipeline.detection.predict import HOTSPOTS_NAME, predict_scene
 from pipeline.detection.streaming import FastPredictor, InferenceSettings, StageTimes
-from pipeline.simulate.survey import SurveySpec, simulate_survey
 
 
 def trained_model_dir(root: Path, survey: Path, base: int, epochs: int) -> Path:
@@ -54,20 +53,33 @@ def trained_model_dir(root: Path, survey: Path, base: int, epochs: int) -> Path:
     return save_result(trainer, [survey], root / "model", history, run_id=None).model_dir
 
 
-def model_only_seconds(model_dir: Path, n_windows: int, window: int, batch: int, repeat: int) -> float:
-    """Forward passes of the inference model over ``n_windows`` windows of random input (best of ``repeat``, s)."""
-    model, card = load_model(model_dir)
-    predictor = FastPredictor(model, card, torch.device("cpu"))
+def model_only_seconds(model_dir: Path, n_windows: int, window: int, batch: int, repeat: int,
+                       device: torch.device | None = None) -> float:
+    """Forward passes of the inference model over ``n_windows`` windows of random input (best of ``repeat``, s).
+
+    The input is laid out and the model run as ``predict`` does on ``device``
+    (CPU by default): channels-last on the CPU, bf16 autocast on CUDA.
+    """
+    device = device or torch.device("cpu")
+    model, card = load_model(model_dir, device)
+    predictor = FastPredictor(model, card, device)
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.normal(size=(batch, window, window, card.in_channels)).astype(np.float32))
-    x = x.permute(0, 3, 1, 2)  # channels_last, as predict feeds it
-    with torch.inference_mode():
+    x = x.to(device).permute(0, 3, 1, 2)  # channels_last, as predict feeds it
+    if not predictor.channels_last:
+        x = x.contiguous()
+    cuda = device.type == "cuda"
+    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
         predictor.model(x)  # warm-up
         best = float("inf")
         for _ in range(repeat):
+            if cuda:
+                torch.cuda.synchronize(device)
             t0 = time.perf_counter()
             for b0 in range(0, n_windows, batch):
                 predictor.model(x[: min(batch, n_windows - b0)])
+            if cuda:
+                torch.cuda.synchronize(device)
             best = min(best, time.perf_counter() - t0)
         return best
 
@@ -85,6 +97,8 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=None, help="use this trained model directory instead of training")
     ap.add_argument("--repeat", type=int, default=3, help="timed runs of each side (the best is reported)")
     args = ap.parse_args()
+    from pipeline.simulate.survey import SurveySpec, simulate_survey  # here: gpu_inference imports this module
+
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="bench-infer-") as tmp:
         root = Path(tmp)

@@ -38,14 +38,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch
+from bench_inference import model_only_seconds
 
-from pipeline.detection.card import load_model
 from pipeline.detection.config import DetectionConfig
 from pipeline.detection.engine import open_scene, read_rows, window_starts
 from pipeline.detection.predict import predict_scene
-from pipeline.detection.streaming import FastPredictor, InferenceSettings, StageTimes
+from pipeline.detection.streaming import InferenceSettings, StageTimes
 from pipeline.detection.toysurvey import ToySpec, make_toy_survey
 from pipeline.detection.train import Trainer, load_scenes, save_result
 
@@ -65,31 +66,6 @@ def quick_model(root: Path, device: torch.device, epochs: int) -> Path:
     return save_result(trainer, [survey], root / "model", trainer.fit(epochs), run_id=None).model_dir
 
 
-def model_only_rate(model_dir: Path, device: torch.device, n_windows: int, settings: InferenceSettings,
-                    repeat: int) -> float:
-    """Scene-equivalent Mpx/s of bare forward passes over ``n_windows`` windows already on the device."""
-    model, card = load_model(model_dir, device)
-    predictor = FastPredictor(model, card, device)
-    window, batch = settings.window, settings.batch_windows
-    x = torch.randn(batch, card.in_channels, window, window, device=device)
-    if predictor.channels_last:
-        x = x.contiguous(memory_format=torch.channels_last)
-    cuda = device.type == "cuda"
-    best = float("inf")
-    with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-        predictor.model(x)
-        for _ in range(repeat):
-            if cuda:
-                torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            for b0 in range(0, n_windows, batch):
-                predictor.model(x[: min(batch, n_windows - b0)])
-            if cuda:
-                torch.cuda.synchronize()
-            best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def read_only_seconds(scene: Path, settings: InferenceSettings, readers: int) -> float:
     """Seconds to read every window row of ``scene`` with ``readers`` threads (the I/O floor)."""
     with open_scene(scene, settings.decode_threads) as src:
@@ -98,7 +74,7 @@ def read_only_seconds(scene: Path, settings: InferenceSettings, readers: int) ->
     def read_part(part: list[int]) -> None:
         with open_scene(scene, settings.decode_threads) as src:
             for r in part:
-                read_rows(src, [1, 2, 3, 4, 5], r, min(settings.window, height - r))
+                read_rows(src, range(1, src.count + 1), r, min(settings.window, height - r))
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=readers) as pool:
@@ -150,7 +126,8 @@ def main() -> None:
             runs.append((time.perf_counter() - t0, times))
         e2e_s, times = min(runs, key=lambda r: r[0])
         io_s = min(read_only_seconds(scene, settings, readers) for _ in range(args.repeat))
-        model_s = model_only_rate(model_dir, device, n_windows, settings, args.repeat)
+        model_s = model_only_seconds(model_dir, n_windows, settings.window, settings.batch_windows, args.repeat,
+                                     device)
     e2e, base, io = mpx / e2e_s, mpx / model_s, mpx / io_s
     print(f"scene {mpx:.1f} Mpx, window {args.window}, overlap {args.overlap}, batch {settings.batch_windows}, "
           f"{n_windows} windows, readers {readers}")

@@ -145,10 +145,7 @@ def read_sampled(src: rasterio.DatasetReader, positions: Sequence[int], step: in
     rows_per_chunk = max(step, max_chunk_values // max(1, width * len(positions)) // step * step)
     for r0 in range(0, height, rows_per_chunk):
         n = min(rows_per_chunk, height - r0)
-        block = src.read(list(positions), window=Window(0, r0, width, n), out_dtype=np.float32)
-        out[:, r0 // step : r0 // step + -(-n // step)] = block[:, ::step, ::step]
-    if src.nodata is not None and not np.isnan(src.nodata):
-        out[out == src.nodata] = np.nan
+        out[:, r0 // step : r0 // step + -(-n // step)] = read_rows(src, positions, r0, n)[:, ::step, ::step]
     return out
 
 

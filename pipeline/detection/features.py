@@ -172,5 +172,5 @@ def valid_tensor(stack: torch.Tensor) -> torch.Tensor:
 
 
 def valid_mask(stack: np.ndarray) -> np.ndarray:
-    """Pixels where every band is finite (the rest is nodata)."""
-    return np.all(np.isfinite(stack), axis=0)
+    """Boolean :func:`valid_tensor` of a numpy stack: pixels where every band is finite (the rest is nodata)."""
+    return valid_tensor(torch.from_numpy(np.asarray(stack))).numpy() > 0

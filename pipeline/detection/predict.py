@@ -94,27 +94,27 @@ def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path
                 prob_dst.set_band_description(1, "disease_probability")
                 n_rows = len(window_starts(src.height, settings.window, settings.overlap))
 
-                def sink(strip: Strip) -> None:
-                    """Write a strip and collect its hotspot pixels (on the sink thread, in strip order)."""
-                    with times.stage("write (parallel)"):
-                        _write_strip(cls_dst, prob_dst, strip)
-                    with times.stage("hotspots (parallel)"):
-                        collector.add(strip)
-
-                # one sink thread keeps strip order; at most two strips wait for it
+                # one sink thread writes strips in order; at most two strips wait for it
                 with progress_task(f"predict {scene.name}", n_rows) as (progress, task), \
                         ThreadPoolExecutor(max_workers=1, thread_name_prefix="strip-sink") as sinker:
+
+                    def sink(strip: Strip) -> None:
+                        """Write a strip and collect its hotspot pixels (rich's progress is thread-safe)."""
+                        with times.stage("write (parallel)"):
+                            _write_strip(cls_dst, prob_dst, strip)
+                        with times.stage("hotspots (parallel)"):
+                            collector.add(strip)
+                        progress.advance(task)  # type: ignore[arg-type]
+
                     sinking: deque[Future[None]] = deque()
                     for strip in stream_strips(src, positions, predictor, fields, settings, times):
                         sinking.append(sinker.submit(sink, strip))
-                        while len(sinking) > 2 or (sinking and sinking[0].done()):
+                        if len(sinking) > 2:
                             with times.stage("wait for sink"):
                                 sinking.popleft().result()
-                            progress.advance(task)  # type: ignore[arg-type]
-                    while sinking:
-                        with times.stage("wait for sink"):
-                            sinking.popleft().result()
-                        progress.advance(task)  # type: ignore[arg-type]
+                    with times.stage("wait for sink"):
+                        for done in sinking:
+                            done.result()
         # the COG copies (GDAL, GIL released) run beside the hotspot tracing (Python)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cog") as pool:
             cogs = [pool.submit(_to_cog, cls_tmp, work / CLASSES_NAME.replace(".tif", ".cog.tif"), "NEAREST", times),

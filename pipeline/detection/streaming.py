@@ -77,7 +77,7 @@ class InferenceSettings:
     def reader_count(self, device: torch.device) -> int:
         """``readers``, or its default for ``device``."""
         if self.readers:
-            return self.readers
+            return max(1, self.readers)
         return min(8, os.cpu_count() or 1) if device.type == "cuda" else 1
 
 
@@ -187,14 +187,13 @@ class _RowReader:
         self.path, self.positions, self.predictor = src.name, list(positions), predictor
         self.fields, self.window, self.times = fields, settings.window, times
         self.decode_threads = settings.decode_threads
-        readers = settings.reader_count(predictor.device)
+        self.ahead = settings.reader_count(predictor.device)
         self.width, self.transform = src.width, src.transform
         self.table = torch.from_numpy(table).to(predictor.device) if table is not None else None
         self.pin = predictor.device.type == "cuda"
         self.local = threading.local()
         self.opened: list[rasterio.DatasetReader] = []
-        self.pool = ThreadPoolExecutor(max_workers=max(1, readers), thread_name_prefix="window-rows")
-        self.ahead = max(1, readers)
+        self.pool = ThreadPoolExecutor(max_workers=self.ahead, thread_name_prefix="window-rows")
 
     def _read(self, r: int) -> torch.Tensor:
         """Bands of rows ``[r, r + window)`` (NaN below the scene and at nodata), pinned on CUDA.
