@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import typer
 
@@ -21,7 +22,8 @@ try:  # typer >= 0.20 vendors click as typer._click
 except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
-from pipeline.errors import PipelineError
+from pipeline.common.extras import missing_extra_message
+from pipeline.errors import DependencyMissingError, PipelineError
 
 #: Stage modules whose ``register(app)`` adds their commands, in help order.
 COMMAND_GROUPS: tuple[str, ...] = (
@@ -29,7 +31,9 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "pipeline.flight.cli",  # plan survey|check
     "pipeline.mavlink.cli",  # fly upload|download|start|monitor
     "pipeline.ingest.cli",  # ingest captures, indices
+    "pipeline.ingest.mosaic.cli",  # mosaic (OpenDroneMap through NodeODM)
     "pipeline.detection.cli",  # train, evaluate, predict
+    "pipeline.detection.scout_cli",  # scout export|import
     "pipeline.outputs.cli",  # report, publish
     "pipeline.search.cli",  # search plan|board|serve-auth|monitor
     "pipeline.batch.cli",  # reprocess, timeseries
@@ -62,6 +66,20 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _command_path(root: Any, argv: Sequence[str] | None) -> str:
+    """``"plan survey"`` for ``shimanto plan survey …`` (group and sub-command names only)."""
+    words = [a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")]
+    names: list[str] = []
+    node: Any = root
+    for word in words:
+        commands = getattr(node, "commands", None)  # a command group (TyperGroup)
+        if not isinstance(commands, dict) or word not in commands:
+            break
+        names.append(word)
+        node = commands[word]
+    return " ".join(names) or "…"
+
+
 def _fail(message: str, code: int) -> int:
     typer.echo(f"error: {message}", err=True)
     return code
@@ -90,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     command = typer.main.get_command(build_app())
     try:
-        command.main(args=list(argv) if argv is not None else None, prog_name="shimanto", standalone_mode=False)
+        status = command.main(args=list(argv) if argv is not None else None, prog_name="shimanto",
+                              standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
@@ -102,7 +121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.format_message(), exc.exit_code)
     except PipelineError as exc:
         return _fail(str(exc), exc.exit_code)
+    except ModuleNotFoundError as exc:
+        message = missing_extra_message(exc.name, _command_path(command, argv))
+        if message is None:
+            raise
+        return _fail(message, DependencyMissingError.exit_code)
     except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    if status == 130:  # typer turns Ctrl-C into Exit(130) and, not standalone, returns that status
         return _fail("interrupted", 130)
     return 0
 

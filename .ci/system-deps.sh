@@ -22,6 +22,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"
-# The distribution's nginx service is not used; tests start their own on loopback.
-(command -v systemctl >/dev/null && systemctl disable --now nginx 2>/dev/null) || true
-pkill -x nginx 2>/dev/null || true
+# The distribution's nginx service is left as the host has it: the project's tests start their own nginx
+# (own config and prefix, loopback, free ports) and stop only that one, by its pid.

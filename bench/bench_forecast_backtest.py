@@ -4,7 +4,7 @@ Simulates a few seasons (default 4 seasons × 7 weekly flights, 1 ha at 20 cm,
 different sites), computes per-field index statistics with the real
 ``shimanto indices`` command (through the batch runner, plain loop), builds
 each field's series and forecasts every flight k ≥ 3 from flights 0..k-1
-(:func:`pipeline.batch.forecast.backtest`). Prints, per index, MAE and RMSE of
+(:func:`pipeline.analysis.forecast.backtest`). Prints, per index, MAE and RMSE of
 the method, MAE of persistence (the baseline: tomorrow = last observation),
 skill = 1 − MAE/MAE_persistence, the mean width of the prediction band and its
 coverage against the nominal level; also for a few method variants (window,
@@ -23,22 +23,24 @@ import tempfile
 import time
 from pathlib import Path
 
+from pipeline.analysis.forecast import ForecastSettings, backtest
+from pipeline.analysis.timeseries import build_series, collect_run_stats
 from pipeline.batch.discover import discover_flights
-from pipeline.batch.forecast import ForecastSettings, backtest
 from pipeline.batch.runner import reprocess
 from pipeline.batch.stages import RunContext, parse_stages
-from pipeline.batch.timeseries import build_series, collect_run_stats
 from pipeline.config import load_params
 from pipeline.simulate.season import SeasonSpec, simulate_season
 
+LOCAL = "local-trend"
 VARIANTS: tuple[tuple[str, ForecastSettings], ...] = (
-    ("default: w3, damped 0.9, empirical band", ForecastSettings()),
-    ("w3, damped 0.9, t-interval band", ForecastSettings(min_calibration=0)),
-    ("w4, damped 0.9, empirical band", ForecastSettings(window=4)),
-    ("w4, damped 0.9, t-interval band", ForecastSettings(window=4, min_calibration=0)),
-    ("w5, damped 0.9, empirical band", ForecastSettings(window=5)),
-    ("w3, undamped, empirical band", ForecastSettings(damping_per_5_days=1.0)),
-    ("w3, damped 0.7, empirical band", ForecastSettings(damping_per_5_days=0.7)),
+    ("default: statsmodels damped Holt, empirical", ForecastSettings()),
+    ("statsmodels damped Holt, t-band", ForecastSettings(min_calibration=0)),
+    ("local trend w3, damped 0.9, empirical band", ForecastSettings(method=LOCAL)),
+    ("local trend w3, damped 0.9, t-interval", ForecastSettings(method=LOCAL, min_calibration=0)),
+    ("local trend w4, damped 0.9, empirical band", ForecastSettings(method=LOCAL, window=4)),
+    ("local trend w5, damped 0.9, empirical band", ForecastSettings(method=LOCAL, window=5)),
+    ("local trend w3, undamped, empirical band", ForecastSettings(method=LOCAL, damping_per_5_days=1.0)),
+    ("local trend w3, damped 0.7, empirical band", ForecastSettings(method=LOCAL, damping_per_5_days=0.7)),
 )
 
 
@@ -69,11 +71,15 @@ def main() -> None:
         chosen = [s for (_area, _field, idx), s in sorted(series.items()) if idx == index]
         print(f"\n{index.upper()} ({len(chosen)} fields), one flight (7 days) ahead:")
         header = ("n", 4), ("MAE", 7), ("RMSE", 7), ("persist.MAE", 11), ("skill", 6), ("band", 6), ("coverage", 9)
-        print(f"  {'method':40s} " + " ".join(f"{h:>{w}s}" for h, w in header))
+        print(f"  {'method':44s} " + " ".join(f"{h:>{w}s}" for h, w in header))
         for name, cfg in VARIANTS:
             r = backtest(chosen, settings=cfg)
-            print(f"  {name:40s} {r.n_forecasts:4d} {r.mae:7.4f} {r.rmse:7.4f} {r.persistence_mae:11.4f} "
+            print(f"  {name:44s} {r.n_forecasts:4d} {r.mae:7.4f} {r.rmse:7.4f} {r.persistence_mae:11.4f} "
                   f"{r.skill:6.2f} {r.mean_band_width:6.3f} {r.coverage:8.0%} (nominal {r.level:.0%})")
+        holt = backtest(chosen, settings=ForecastSettings())
+        local = backtest(chosen, settings=ForecastSettings(method=LOCAL))
+        print(f"  MAE ratio statsmodels damped Holt / the project's earlier local trend: {holt.mae / local.mae:.2f} "
+              "(< 1: the library method is better)")
 
 
 if __name__ == "__main__":

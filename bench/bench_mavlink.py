@@ -18,12 +18,12 @@ import socket
 import statistics
 import time
 
-from pipeline.flight.mission import Cmd, Frame, Mission, MissionItem
+from pipeline.core.mission import Cmd, Frame, Mission, MissionItem
 from pipeline.mavlink.client import GroundStation, upload_mission
-from pipeline.mavlink.lossy import LinkImpairment, LossyUdpProxy
 from pipeline.mavlink.protocol import RetryPolicy
 from pipeline.mavlink.vehicle import SimVehicle, VehicleConfig
 from pipeline.mavlink.vehicle_mission import MissionServerConfig
+from pipeline.testing.lossy import LinkImpairment, LossyUdpProxy
 
 BASELINE = "clean loopback UDP, same mission, same simulated ArduPilot vehicle"
 POLICY = RetryPolicy(timeout_s=0.15, retries=20, busy_retries=8, busy_delay_s=0.1)

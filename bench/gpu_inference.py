@@ -47,8 +47,8 @@ from pipeline.detection.config import DetectionConfig
 from pipeline.detection.engine import open_scene, read_rows, window_starts
 from pipeline.detection.predict import predict_scene
 from pipeline.detection.streaming import InferenceSettings, StageTimes
-from pipeline.detection.toysurvey import ToySpec, make_toy_survey
 from pipeline.detection.train import Trainer, load_scenes, save_result
+from pipeline.testing.toysurvey import ToySpec, make_toy_survey
 
 
 def toy_scene(root: Path, size: int) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from pipeline.common.atomic import claim_output_folder
 from pipeline.common.cli_options import params_option, read_params
 from pipeline.config import Params
 
@@ -63,6 +64,8 @@ DEMO_STAGES: tuple[DemoStage, ...] = (
     DemoStage("indices", "vegetation indices and field statistics", "pipeline.ingest.demo:run"),
     DemoStage("model", "disease model training and evaluation", "pipeline.detection.demo:run_model"),
     DemoStage("predictions", "disease prediction on a held-out survey", "pipeline.detection.demo:run_predictions"),
+    DemoStage("scouting", "field loop: scouting points, observations, fine-tuning (shifted survey)",
+              "pipeline.detection.demo:run_scouting_loop"),
     DemoStage("reports", "Japanese grower reports (PDF, maps)", "pipeline.outputs.demo:run_reports"),
     DemoStage("opendata", "open data (STAC, COG, CSV)", "pipeline.outputs.demo:run_opendata"),
     DemoStage("search", "three-drone disaster search and stream board", "pipeline.search.demo:run"),
@@ -89,9 +92,12 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for all demo outputs."),
         seed: int = typer.Option(7, "--seed", help="Base random seed."),
         quick: bool = typer.Option(False, "--quick", help="Smallest settings (for tests)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Write into --out even when it holds files an "
+                                       "earlier demo did not write (the demo replaces its stage folders there)."),
         params: Path | None = params_option(),
     ) -> None:
         """Run every stage on built-in synthetic data (survey, plan, indices, model, reports, open data, search)."""
+        claim_output_folder(out, "demo", overwrite)
         ctx = DemoContext(out=out, seed=seed, params=read_params(params), quick=quick)
         produced = run_demo(ctx)
         console = Console()

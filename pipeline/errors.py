@@ -28,6 +28,12 @@ class InputError(PipelineError, ValueError):
     exit_code = 2
 
 
+class OutputExistsError(PipelineError, FileExistsError):
+    """An output folder holds files the command did not write (it would delete them)."""
+
+    exit_code = 2
+
+
 class ConfigError(PipelineError, ValueError):
     """``params.yaml`` or a spec file (camera, sensor) is malformed."""
 
@@ -65,6 +71,15 @@ class LinkError(PipelineError, ConnectionError):
     """A MAVLink or network peer did not answer or refused the request."""
 
     exit_code = 4
+
+
+class VerificationMismatchError(PipelineError, RuntimeError):
+    """A vehicle accepted a transfer but what it reads back differs from what was sent.
+
+    Not a link failure (exit 4): the link worked and the vehicle holds a different mission.
+    """
+
+    exit_code = 7
 
 
 class DependencyMissingError(PipelineError, RuntimeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,16 @@ def require_binary(name: str, package: str) -> str:
     if path is None:
         pytest.skip(f"needs '{name}' (Debian package {package}; install with: bash .ci/system-deps.sh)")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def opendata_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test publishes with a throwaway anonymisation key (``SHIMANTO_OPENDATA_KEY_FILE``), never the
+    user's ``~/.config/shimanto/opendata.key``; the file is created by the first publish of the session."""
+    path = tmp_path_factory.mktemp("opendata-key") / "opendata.key"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SHIMANTO_OPENDATA_KEY_FILE", str(path))
+        yield path
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from pipeline.batch.discover import discover_flights
 from pipeline.batch.execute import StageOutcome
 from pipeline.batch.runner import SUMMARY_NAME, RunSummary, reprocess
 from pipeline.batch.stages import DEFAULT_STAGES, FLIGHT_STAGES, BatchSettings, RunContext, parse_stages
-from pipeline.common.cli_options import params_option, read_params
+from pipeline.common.atomic import claim_output_folder
+from pipeline.common.cli_options import overwrite_option, params_option, read_params
 from pipeline.common.progress import make_progress
 from pipeline.config import section
 from pipeline.errors import InputError, PipelineError
@@ -52,6 +53,8 @@ def register(app: typer.Typer) -> None:
                                              help="Address of an existing Dask scheduler, e.g. tcp://host:8786."),
         stages: str = typer.Option(",".join(DEFAULT_STAGES), "--stages", help="Stages to run, comma-separated."),
         model: Path | None = typer.Option(None, "--model", help="Model folder for the predict stage."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Use --out even when it holds files 'shimanto "
+                                       "reprocess' did not write (its own stage folders there are replaced)."),
         params: Path | None = params_option(),
     ) -> None:
         """Reprocess every flight under ROOT on Dask: resumable, idempotent, one bad flight never stops the rest.
@@ -74,7 +77,7 @@ def register(app: typer.Typer) -> None:
                 f"no flight folders under {str(root)!r}; expected folders named <area>_<YYYYMMDD>_<sensor>"
                 + (f" ({len(discovery.ignored)} other folders ignored)" if discovery.ignored else "")
             )
-        out.mkdir(parents=True, exist_ok=True)
+        claim_output_folder(out, "reprocess", overwrite)
         params_json = json.dumps({k: dict(v) for k, v in loaded.sections.items()}, default=str, sort_keys=True)
         ctx = RunContext(out=out.resolve(), model=model.resolve() if model else None, settings=settings,
                          params_file=params.resolve() if params else None, params_json=params_json,
@@ -111,13 +114,15 @@ def register(app: typer.Typer) -> None:
                                                 help="Forecast horizon in days (default: params batch)."),
         chart_index: str | None = typer.Option(None, "--chart-index",
                                                help="Index drawn in the per-field charts (default: params batch)."),
+        overwrite: bool = overwrite_option(),
         params: Path | None = params_option(),
     ) -> None:
         """Per-field index trajectories, trends and a short-horizon forecast with an uncertainty band."""
-        from pipeline.batch.forecast import ForecastSettings
-        from pipeline.batch.timeseries import build_series, collect_run_stats, outlooks, write_outlooks
-        from pipeline.common.atomic import atomic_dir
+        from pipeline.analysis.forecast import ForecastSettings
+        from pipeline.analysis.timeseries import build_series, collect_run_stats, outlooks, write_outlooks
+        from pipeline.common.atomic import atomic_dir, check_output_folder
 
+        check_output_folder(out, "timeseries", overwrite)
         settings = section(BatchSettings, read_params(params).get("batch"), "batch")
         horizon = settings.forecast_days if horizon_days is None else horizon_days
         if not 1 <= horizon <= 30:
@@ -128,8 +133,9 @@ def register(app: typer.Typer) -> None:
                 f"no flights with indices/field_stats.csv under {', '.join(map(str, flights))}; run 'reprocess' first"
             )
         fc_settings = ForecastSettings(window=settings.forecast_window, level=settings.forecast_level,
-                                       damping_per_5_days=settings.forecast_damping)
+                                       damping_per_5_days=settings.forecast_damping,
+                                       method=settings.forecast_method)
         items = outlooks(build_series(stats), horizon, fc_settings)
-        with atomic_dir(out) as tmp:
+        with atomic_dir(out, "timeseries", overwrite) as tmp:
             write_outlooks(items, tmp, chart_index or settings.chart_index)
         Console().print(f"{len(items)} field series, forecasts {horizon} days ahead → {out}")

@@ -1,44 +1,13 @@
-"""Find flights under a root folder by the documented folder convention.
-
-Convention: ``ROOT/<area>_<YYYYMMDD>_<sensor>/`` — one folder per flight, e.g.
-``data/raw/kubokawa-east_20260612_rededge-mx/``. ``area`` is letters, digits and
-dashes; ``sensor`` a registry name (``shimanto indices --sensor``). Each flight
-folder is a survey folder (``scene.tif``, ``fields.geojson``, optional
-``labels.geojson``, ``survey.json``; see :mod:`pipeline.common.survey`).
-"""
+"""Find flights under a root folder by the folder convention of :mod:`pipeline.core.flight`
+(``ROOT/<area>_<YYYYMMDD>_<sensor>/``, each a survey folder; see :mod:`pipeline.core.survey`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 
+from pipeline.core.flight import Flight, parse_flight_dir
 from pipeline.errors import SceneNotFoundError
-
-FLIGHT_DIR_PATTERN = re.compile(r"^(?P<area>[A-Za-z0-9][A-Za-z0-9-]*)_(?P<date>\d{8})_(?P<sensor>[a-z0-9][a-z0-9-]*)$")
-
-
-@dataclass(frozen=True)
-class Flight:
-    """One flight folder.
-
-    Attributes:
-        path: The folder.
-        area: Area or field-group name.
-        date: Flight date.
-        sensor: Sensor registry name.
-    """
-
-    path: Path
-    area: str
-    date: date
-    sensor: str
-
-    @property
-    def flight_id(self) -> str:
-        """The folder name, unique under the root."""
-        return self.path.name
 
 
 @dataclass(frozen=True)
@@ -47,18 +16,6 @@ class Discovery:
 
     flights: tuple[Flight, ...]
     ignored: tuple[tuple[Path, str], ...]
-
-
-def parse_flight_dir(path: Path) -> Flight | str:
-    """A :class:`Flight` for a conforming folder name, else the reason it is not one."""
-    match = FLIGHT_DIR_PATTERN.match(path.name)
-    if match is None:
-        return "name does not follow <area>_<YYYYMMDD>_<sensor>"
-    try:
-        day = datetime.strptime(match["date"], "%Y%m%d").date()
-    except ValueError:
-        return f"{match['date']!r} is not a valid YYYYMMDD date"
-    return Flight(path=path, area=match["area"], date=day, sensor=match["sensor"])
 
 
 def discover_flights(root: Path) -> Discovery:

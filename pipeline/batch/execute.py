@@ -21,10 +21,19 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.batch.discover import Flight
 from pipeline.batch.fingerprint import code_version, stage_fingerprint
-from pipeline.batch.stages import CODE_PACKAGES, COLLECTION_STAGES, FLIGHT_STAGES, MARKER, OUT, RunContext, StageCall
+from pipeline.batch.stages import (
+    CODE_PACKAGES,
+    COLLECTION_STAGES,
+    FLIGHT_STAGES,
+    MARKER,
+    OUT,
+    RunContext,
+    StageCall,
+    read_marker,
+)
 from pipeline.common.atomic import atomic_dir
+from pipeline.core.flight import Flight
 from pipeline.errors import PipelineError
 
 STATUSES: tuple[str, ...] = ("ran", "skipped", "failed", "blocked")
@@ -78,15 +87,6 @@ def _relative_argv(call: StageCall, ctx: RunContext) -> list[str]:
     return [relative(a) for a in call.argv]
 
 
-def read_marker(folder: Path) -> dict[str, object] | None:
-    """The completion marker of an output folder, if it is complete."""
-    try:
-        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def make_outputs_deterministic() -> None:
     """Switch libraries that stamp outputs with the time or random IDs to their reproducible mode.
 
@@ -119,7 +119,7 @@ def run_in_folder(
         return StageOutcome(flight_id, name, "skipped", time.perf_counter() - started)
     make_outputs_deterministic()
     try:
-        with atomic_dir(final) as tmp:
+        with atomic_dir(final, "reprocess") as tmp:
             target = tmp / "output"
             run_command([target.as_posix() if a == OUT else a for a in call.argv])
             if target.is_dir():
@@ -166,7 +166,7 @@ def run_flight_stages(
     }
     for name in stages:
         stage = FLIGHT_STAGES[name]
-        failed_reqs = [r for r in stage.requires if r in done and not done[r].ok]
+        failed_reqs = [r for r in (*stage.requires, *stage.after) if r in done and not done[r].ok]
         if failed_reqs:
             outcome = StageOutcome(flight.flight_id, name, "blocked", 0.0, f"needs {', '.join(failed_reqs)}")
         else:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.batch.discover import Discovery, Flight
+from pipeline.batch.discover import Discovery
 from pipeline.batch.execute import STATUSES, StageOutcome, remove_stale_temporaries, run_flight_stages, run_in_folder
 from pipeline.batch.fingerprint import code_version
 from pipeline.batch.stages import (
@@ -34,6 +34,7 @@ from pipeline.batch.stages import (
     StageCall,
 )
 from pipeline.common.atomic import atomic_write_json
+from pipeline.core.flight import Flight
 
 SUMMARY_NAME = "run_summary.json"
 OnDone = Callable[[list[StageOutcome]], None]

@@ -17,8 +17,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from pipeline.batch.discover import Flight
-from pipeline.common.survey import FIELDS_NAME, SCENE_NAME
+from pipeline.core.flight import Flight
+from pipeline.core.survey import FIELDS_NAME, SCENE_NAME
 from pipeline.errors import InputError, unknown_name
 
 OUT = "{out}"
@@ -39,7 +39,9 @@ class BatchSettings:
         forecast_days: Forecast horizon for field time series, days.
         forecast_window: Flights used for the local trend.
         forecast_level: Prediction-interval level.
-        forecast_damping: Slope multiplier per 5 days of horizon (1 = no damping).
+        forecast_damping: Slope multiplier per 5 days of horizon (1 = no damping; local trend only).
+        forecast_method: ``damped-holt`` (statsmodels) or ``local-trend`` (see
+            :class:`pipeline.analysis.forecast.ForecastSettings`).
         chart_index: Index drawn in the per-field charts.
     """
 
@@ -48,6 +50,7 @@ class BatchSettings:
     forecast_window: int = 3
     forecast_level: float = 0.8
     forecast_damping: float = 0.9
+    forecast_method: str = "damped-holt"
     chart_index: str = "ndvi"
 
 
@@ -115,6 +118,7 @@ class BatchStage:
         code_packages: ``pipeline`` packages whose source is the stage's code version.
         uses_history: Whether earlier flights' outputs of this stage are inputs
             (the stage then runs flight after flight within an area).
+        after: Optional predecessors: run first when chosen, and block this stage when they failed.
     """
 
     name: str
@@ -123,12 +127,33 @@ class BatchStage:
     params_sections: tuple[str, ...] = ()
     code_packages: tuple[str, ...] = ()
     uses_history: bool = False
+    after: tuple[str, ...] = ()
+
+
+def _mosaic(flight: Flight, ctx: RunContext, history: tuple[Flight, ...]) -> StageCall:
+    """``shimanto mosaic`` on an SD-card flight folder; the node URL is params ``mosaic.node``.
+
+    The node's token is never on the command line: ``mosaic`` reads ``$SHIMANTO_NODEODM_TOKEN``.
+    """
+    node = ctx.params_for(("mosaic",))["mosaic"].get("node")
+    if not isinstance(node, str) or not node:
+        raise InputError("stage 'mosaic' needs the NodeODM URL as 'mosaic: {node: http://HOST:PORT}' in params.yaml")
+    return StageCall(("mosaic", str(flight.path), "--node", node, "--out", OUT), (flight.path,))
 
 
 def _indices(flight: Flight, ctx: RunContext, history: tuple[Flight, ...]) -> StageCall:
-    scene, fields = flight.path / SCENE_NAME, flight.path / FIELDS_NAME
-    argv = ("indices", str(scene), "--sensor", flight.sensor, "--indices", ",".join(ctx.settings.indices),
-            "--fields", str(fields), *ctx.params_args(), "--out", OUT)
+    """``shimanto indices`` on the flight's ``scene.tif``, or, for an SD-card flight, on its mosaic."""
+    scene, fields, sensor = flight.path / SCENE_NAME, flight.path / FIELDS_NAME, flight.sensor
+    if not scene.is_file():
+        mosaic = ctx.flight_dir(flight, "mosaic")
+        scene = mosaic / "orthophoto.tif"
+        try:  # the mosaic record names the orthophoto's layout (an RGB mosaic from a test node, ...)
+            sensor = json.loads((mosaic / "mosaic.json").read_text(encoding="utf-8")).get("sensor") or sensor
+        except (OSError, ValueError):
+            raise InputError(f"flight {flight.flight_id} has no {SCENE_NAME} and no mosaic; add the 'mosaic' stage "
+                             "to --stages (SD-card folders) or put the orthomosaic there as scene.tif") from None
+    argv = ("indices", str(scene), "--sensor", sensor, "--indices", ",".join(ctx.settings.indices),
+            *(("--fields", str(fields)) if fields.is_file() else ()), *ctx.params_args(), "--out", OUT)
     return StageCall(argv, (scene, fields))
 
 
@@ -141,14 +166,21 @@ def _predict(flight: Flight, ctx: RunContext, history: tuple[Flight, ...]) -> St
     return StageCall(argv, (scene, fields, ctx.model))
 
 
+def read_marker(folder: Path) -> dict[str, object] | None:
+    """The completion marker of an output folder, if it is complete."""
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _report(flight: Flight, ctx: RunContext, history: tuple[Flight, ...]) -> StageCall:
     """``shimanto report``; ``--history`` gets the earlier flights' finished report folders.
 
     ``report`` reads only ``summary.json`` from each history folder, so those
     files (not the PDFs) are the fingerprinted history inputs.
     """
-    from pipeline.batch.execute import read_marker  # local: execute imports this module
-
     indices, predictions = ctx.flight_dir(flight, "indices"), ctx.flight_dir(flight, "predict")
     argv: list[str] = ["report", str(flight.path), "--indices", str(indices), "--predictions", str(predictions)]
     hist_dirs = [
@@ -167,7 +199,8 @@ FLIGHT_STAGES: Mapping[str, BatchStage] = MappingProxyType(
     {
         s.name: s
         for s in (
-            BatchStage("indices", (), _indices, ("ingest",), ("ingest",)),
+            BatchStage("mosaic", (), _mosaic, ("mosaic",), ("ingest",)),
+            BatchStage("indices", (), _indices, ("ingest",), ("ingest",), after=("mosaic",)),
             BatchStage("predict", (), _predict, ("detection",), ("detection",)),
             BatchStage("report", ("indices", "predict"), _report, ("outputs",), ("outputs",), uses_history=True),
         )

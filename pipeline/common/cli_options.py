@@ -19,3 +19,14 @@ def params_option() -> Path | None:
 def read_params(path: Path | None) -> Params:
     """Load params at the CLI edge (the only place params.yaml is read)."""
     return load_params(path)
+
+
+OVERWRITE_HELP = (
+    "Replace --out even when it holds files this command did not write (they are deleted). Without it, --out "
+    "must be new, empty, or an earlier output of the same command."
+)
+
+
+def overwrite_option() -> bool:
+    """A fresh ``--overwrite`` flag (see :func:`pipeline.common.atomic.atomic_dir`)."""
+    return typer.Option(False, "--overwrite", help=OVERWRITE_HELP)  # type: ignore[no-any-return]

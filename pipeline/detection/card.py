@@ -26,6 +26,21 @@ from pipeline.errors import InputError, SceneNotFoundError
 CARD_NAME = "model_card.json"
 WEIGHTS_NAME = "weights.safetensors"
 CARD_VERSION = 1
+#: What the model is for, stated in every card (and logged to MLflow).
+INTENDED_USE = (
+    "Screening multispectral drone orthomosaics (MicaSense RedEdge-class bands, ~10 cm GSD) of rice paddies and "
+    "ginger fields in Shimanto for places where a disease may be starting, so that a grower or extension officer "
+    "walks there and looks at the plants. Not a diagnosis: every finding is a candidate to confirm in the field."
+)
+#: Known limitations common to every model of this version (the card adds data-specific ones).
+LIMITATIONS = (
+    "Rice diseases are told apart less well than disease from health: in five VNIR bands the simulated spectra of "
+    "blast, brown spot and bacterial leaf blight overlap.",
+    "Levee and field-edge effects can look like disease; thin components along field boundaries are dropped from "
+    "scouting points but remain in classes.tif.",
+    "Probabilities are calibrated on held-out validation fields of the training domain; on other cameras, GSDs, "
+    "seasons or regions they may be over-confident.",
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,10 @@ class ModelCard:
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     relative_indices: tuple[str, ...] = ()
+    calibration: dict[str, Any] = field(default_factory=dict)
+    training_domain: dict[str, Any] = field(default_factory=dict)
+    intended_use: str = INTENDED_USE
+    limitations: tuple[str, ...] = LIMITATIONS
     version: int = CARD_VERSION
 
     @property
@@ -76,6 +95,23 @@ class ModelCard:
     @property
     def normalisation(self) -> Normalisation:
         return Normalisation(self.mean, self.std)
+
+    @property
+    def temperature(self) -> float:
+        """Softmax temperature ``T`` of the calibration (``softmax(z / T)``; 1 = uncalibrated)."""
+        return float(self.calibration.get("temperature", 1.0))
+
+    @property
+    def real_labelled_flights(self) -> int:
+        """Real (not simulated) labelled flights the model was trained on, with field observations counted."""
+        dom = self.training_domain
+        return int(dom.get("real_labelled_flights", 0)) + int(dom.get("observation_flights", 0))
+
+    def report_facts(self) -> dict[str, Any]:
+        """What a grower report must say about the model (written beside the predictions)."""
+        return {"calibrated": "temperature" in self.calibration, "real_labelled_flights": self.real_labelled_flights,
+                "simulated_surveys": int(self.training_domain.get("simulated_surveys", 0)),
+                "mlflow_run_id": self.mlflow_run_id}
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,8 +128,9 @@ class ModelCard:
         if missing:
             problems.append(f"missing key(s) {missing}")
         if not problems:
-            doc = {**doc, "relative_indices": doc.get("relative_indices", ())}
-            for key in ("classes", "bands", "indices", "mean", "std", "relative_indices"):
+            doc = {**doc, "relative_indices": doc.get("relative_indices", ()),
+                   "limitations": doc.get("limitations", LIMITATIONS)}
+            for key in ("classes", "bands", "indices", "mean", "std", "relative_indices", "limitations"):
                 doc = {**doc, key: tuple(doc[key])}
             n_in = len(doc["bands"]) + len(doc["indices"]) + len(doc["relative_indices"])
             if len(doc["mean"]) != n_in:

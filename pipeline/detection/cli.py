@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline.common.cli_options import params_option, read_params
+from pipeline.common.cli_options import overwrite_option, params_option, read_params
 
 if TYPE_CHECKING:
     from pipeline.detection.config import DetectionConfig
@@ -26,17 +26,23 @@ def register(app: typer.Typer) -> None:
     def train_command(
         surveys: list[Path] = typer.Argument(..., help="Labelled survey folders (scene.tif, fields/labels.geojson)."),
         out: Path = typer.Option(..., "--out", help="Model directory to write (weights + model_card.json)."),
+        overwrite: bool = overwrite_option(),
         epochs: int | None = typer.Option(None, "--epochs", min=1, help="Maximum epochs (default: params)."),
         seed: int | None = typer.Option(None, "--seed", help="Random seed (default: params)."),
         max_seconds: float | None = typer.Option(None, "--max-seconds", help="Training time budget in seconds."),
         no_register: bool = typer.Option(False, "--no-register", help="Log to MLflow but do not register the model."),
+        observations: bool = typer.Option(False, "--observations",
+                                          help="Label surveys holding field observations ('scout import') by them."),
+        init: Path | None = typer.Option(None, "--init", help="Fine-tune this model directory (keeps its "
+                                                             "normalisation and width)."),
         params: Path | None = params_option(),
     ) -> None:
         """Train the disease model on labelled surveys; log the run to MLflow and register the model."""
         from pipeline.detection.workflow import train_and_log
 
         cfg = _config(params, seed=seed, max_train_seconds=max_seconds)
-        result, run_id = train_and_log(surveys, out, cfg, epochs, register=not no_register)
+        result, run_id = train_and_log(surveys, out, cfg, epochs, register=not no_register, overwrite=overwrite,
+                                       observations=observations, init=init)
         m = result.card.metrics
         typer.echo(f"model written to {out} (MLflow run {run_id}): {len(result.history)} epochs, "
                    f"val mIoU {m['val_miou']:.3f}, val disease IoU {m['val_disease_iou']:.3f}")
@@ -64,18 +70,21 @@ def register(app: typer.Typer) -> None:
     def predict_command(
         scene: Path = typer.Argument(..., help="Orthomosaic GeoTIFF with named bands."),
         model: Path = typer.Option(..., "--model", help="Model directory from 'shimanto train'."),
-        out: Path = typer.Option(..., "--out", help="Output folder (classes.tif, probability.tif, hotspots.geojson)."),
+        out: Path = typer.Option(..., "--out", help="Output folder (classes.tif, probability.tif, hotspots.geojson, "
+                                                    "scouting_points.geojson)."),
         fields: Path | None = typer.Option(None, "--fields", help="fields.geojson: crop masking and field ids."),
         batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="Windows per forward pass."),
         device: str | None = typer.Option(None, "--device", help="torch device (default: cuda if present, else cpu)."),
         readers: int | None = typer.Option(None, "--readers", min=1,
                                            help="Window rows read in parallel (default 1 on CPU, up to 8 on CUDA)."),
+        flight: str | None = typer.Option(None, "--flight",
+                                          help="Flight name in scouting point IDs (default: the scene's folder)."),
         params: Path | None = params_option(),
     ) -> None:
-        """Predict disease over a scene with sliding windows; write COGs and hotspot polygons."""
+        """Predict disease over a scene; write COGs, hotspot polygons and scouting points."""
         from pipeline.detection.workflow import predict_to_dir
 
         cfg = _config(params)
-        paths = predict_to_dir(scene, model, out, fields, cfg, batch_size, device, readers)
+        paths = predict_to_dir(scene, model, out, fields, cfg, batch_size, device, readers, flight)
         for name, path in paths.items():
             typer.echo(f"{name}: {path}")

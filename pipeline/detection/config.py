@@ -42,6 +42,12 @@ class DetectionConfig:
         flag_min_area_m2: A field is flagged when its largest predicted disease patch ≥ this (m²) ...
         flag_min_fraction: ... and all predicted disease ≥ this share of the field (see metrics.py).
         model_name: Name of the model in the MLflow registry.
+        scout_max_points: Scouting points listed per field (:class:`scouting.ScoutingRules`).
+        scout_merge_m: Hotspots closer than this (m) are one scouting point.
+        scout_min_area_m2: Scouting points need at least this expected diseased area (m²).
+        scout_edge_px: Width (px) of the boundary band where thin/elongated hotspots are slivers.
+        randomise_training: Draw each simulated training survey's departures from the nominal simulator
+            from ``simulate.variation.TRAINING`` (domain randomisation; demo and benchmarks).
     """
 
     bands: tuple[str, ...] = ("blue", "green", "red", "nir", "red_edge")
@@ -72,6 +78,11 @@ class DetectionConfig:
     flag_min_area_m2: float = 10.0
     flag_min_fraction: float = 0.01
     model_name: str = "shimanto-disease"
+    scout_max_points: int = 4
+    scout_merge_m: float = 5.0
+    scout_min_area_m2: float = 2.0
+    scout_edge_px: float = 3.0
+    randomise_training: bool = False
 
     def __post_init__(self) -> None:
         problems = []

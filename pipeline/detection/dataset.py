@@ -84,11 +84,11 @@ def split_by_field(scenes: Sequence[LabelledScene], chips: Sequence[Chip], val_f
     diseased: list[FieldKey] = []
     healthy: list[FieldKey] = []
     for s, scene in enumerate(scenes):
-        for f in scene.fields:
-            in_field = scene.field_index == f.index
+        for index in range(1, len(scene.fields) + 1):
+            in_field = scene.field_index == index
             if not in_field.any():
                 continue
-            (diseased if np.isin(scene.labels[in_field], disease).any() else healthy).append((s, f.index))
+            (diseased if np.isin(scene.labels[in_field], disease).any() else healthy).append((s, index))
     val: set[FieldKey] = set()
     for group in (diseased, healthy):
         order = rng.permutation(len(group))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from pipeline.common.survey import open_survey
+from pipeline.core.io import open_survey
 from pipeline.demo import DemoContext
 from pipeline.detection.config import DetectionConfig, detection_config
 from pipeline.detection.workflow import evaluate_to_file, predict_to_dir, train_and_log
@@ -33,14 +33,20 @@ def demo_config(ctx: DemoContext) -> DetectionConfig:
 
 def simulate_training_surveys(ctx: DemoContext) -> list[Path]:
     """Simulate the training surveys (same settings as the demo survey, other seeds)."""
+    import numpy as np
+
     from pipeline.simulate.demo import demo_spec
     from pipeline.simulate.survey import simulate_survey
+    from pipeline.simulate.variation import TRAINING, SimVariation, sample_variation
 
     base = demo_spec(ctx)
+    randomise = demo_config(ctx).randomise_training
     root = ctx.stage_dir("model") / "train_surveys"
     folders = []
     for offset in TRAIN_SEED_OFFSETS:
-        spec = dataclasses.replace(base, seed=ctx.seed + offset, layout_seed=None)
+        seed = ctx.seed + offset
+        variation = sample_variation(np.random.default_rng(seed), TRAINING) if randomise else SimVariation()
+        spec = dataclasses.replace(base, seed=seed, layout_seed=None, variation=variation)
         folders.append(simulate_survey(root / f"seed{ctx.seed + offset}", spec).root)
     return folders
 
@@ -64,3 +70,28 @@ def run_predictions(ctx: DemoContext) -> list[Path]:
     paths = predict_to_dir(survey.scene, ctx.out / "model" / MODEL_SUBDIR, ctx.stage_dir("predictions"),
                            survey.fields, cfg)
     return list(paths.values())
+
+
+SCOUTING_STAGE = "scouting"
+#: Seed offset of the demo's shifted survey (a site the model never saw, with held-out simulator settings).
+SHIFTED_SEED_OFFSET = 404
+
+
+def run_scouting_loop(ctx: DemoContext) -> list[Path]:
+    """The field loop once (:mod:`loop`): shifted survey → points → observations → fine-tune → gain."""
+    import numpy as np
+
+    from pipeline.detection.loop import LOOP_NAME, run_loop
+    from pipeline.simulate.demo import demo_spec
+    from pipeline.simulate.survey import simulate_survey
+    from pipeline.simulate.variation import SHIFTED, sample_variation
+
+    cfg = demo_config(ctx)
+    stage = ctx.stage_dir(SCOUTING_STAGE)
+    seed = ctx.seed + SHIFTED_SEED_OFFSET
+    spec = dataclasses.replace(demo_spec(ctx), seed=seed, layout_seed=None,
+                               variation=sample_variation(np.random.default_rng(seed), SHIFTED))
+    shifted = simulate_survey(stage / f"shifted_seed{seed}", spec).root
+    train = sorted((ctx.out / "model" / "train_surveys").glob("seed*"))[:1]
+    run_loop(ctx.out / "model" / MODEL_SUBDIR, shifted, train, stage, cfg, tune_epochs=2 if ctx.quick else 5)
+    return [stage / LOOP_NAME, *sorted((stage / "fieldapp").glob("*"))]

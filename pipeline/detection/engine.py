@@ -24,13 +24,13 @@ import numpy as np
 import rasterio
 import torch
 from affine import Affine
-from rasterio.features import rasterize
 from rasterio.windows import Window
 
+from pipeline.core.fields import Field
 from pipeline.detection.card import ModelCard
-from pipeline.detection.classes import CROP_NONE, CROP_UNKNOWN, crop_code
+from pipeline.detection.classes import CROP_NONE, CROP_UNKNOWN
 from pipeline.detection.features import field_median_table, sample_step
-from pipeline.detection.scenes import Field
+from pipeline.detection.scenes import burn_fields
 
 
 @dataclass(frozen=True)
@@ -113,12 +113,7 @@ def field_raster(
         return np.zeros((rows, cols), np.int32), np.full((rows, cols), CROP_UNKNOWN, np.uint8)
     if not fields:
         return np.zeros((rows, cols), np.int32), np.full((rows, cols), CROP_NONE, np.uint8)
-    index = rasterize(((f.geometry, f.index) for f in fields), out_shape=(rows, cols), transform=transform, fill=0,
-                      dtype="int32")
-    crop_of = np.zeros(max(f.index for f in fields) + 1, np.uint8)
-    for f in fields:
-        crop_of[f.index] = crop_code(f.crop)
-    return index, crop_of[index]
+    return burn_fields(fields, (rows, cols), transform)
 
 
 def sampled_grid_transform(transform: Affine, step: int) -> Affine:
@@ -159,4 +154,4 @@ def median_table(src: rasterio.DatasetReader, positions: Sequence[int], card: Mo
     stack = read_sampled(src, positions, step)
     fidx, _ = field_raster(fields, stack.shape[1], stack.shape[2], sampled_grid_transform(src.transform, step))
     return field_median_table(stack, card.bands, card.relative_indices, fidx,
-                              max((f.index for f in fields or ()), default=0))
+                              len(fields or ()))

@@ -45,9 +45,9 @@ from shapely.ops import unary_union
 
 from pipeline.common.atomic import atomic_write_text
 from pipeline.common.geo import WGS84
+from pipeline.core.fields import Field
 from pipeline.detection.classes import CLASSES, DISEASE_IDS
 from pipeline.detection.engine import Strip
-from pipeline.detection.scenes import Field
 
 #: Rows of the class raster read and polygonised at once when tracing hotspots.
 TRACE_ROWS = 512
@@ -210,7 +210,7 @@ class HotspotCollector:
             fields: Fields of the scene (for ``field_id`` and ``crop``), if any.
             min_area_m2: Polygons with a smaller area are dropped.
         """
-        by_field = {f.index: f for f in fields or ()}
+        by_field = dict(enumerate(fields or (), 1))
         to_wgs84 = _reprojector(crs)
         comps = sorted(self.finish(), key=lambda c: (c.row0, c.col0))
         traced = self._outlines(classes, comps)

@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,19 +24,27 @@ from typing import Any
 import numpy as np
 import rasterio
 import rasterio.shutil
+import shapely.ops
+from pyproj import CRS, Transformer
+from shapely.geometry.base import BaseGeometry
 
+from pipeline.common.atomic import atomic_write_text
+from pipeline.common.geo import WGS84
 from pipeline.common.progress import progress_task
-from pipeline.detection.card import load_model
+from pipeline.core.scouting import feature_collection
+from pipeline.detection.card import ModelCard, load_model
 from pipeline.detection.classes import CLASSES, IGNORE
 from pipeline.detection.engine import Strip, open_scene, pick_device, window_starts
 from pipeline.detection.hotspots import HotspotCollector, write_hotspots_geojson
-from pipeline.detection.scenes import band_positions, read_fields, scene_bands
+from pipeline.detection.scenes import Field, band_positions, read_fields, scene_bands
+from pipeline.detection.scouting import ScoutingRules, select_points
 from pipeline.detection.streaming import FastPredictor, InferenceSettings, StageTimes, stream_strips
 from pipeline.errors import SceneNotFoundError
 
 CLASSES_NAME = "classes.tif"
 PROBABILITY_NAME = "probability.tif"
 HOTSPOTS_NAME = "hotspots.geojson"
+SCOUTING_NAME = "scouting_points.geojson"
 #: RGBA colours of class ids in classes.tif (QGIS shows them directly).
 CLASS_COLOURS = {0: (128, 128, 128, 255), 1: (60, 170, 60, 255), 2: (220, 40, 40, 255), 3: (160, 90, 30, 255),
                  4: (240, 200, 0, 255), 5: (40, 120, 200, 255), 6: (150, 0, 150, 255), 7: (255, 120, 180, 255),
@@ -56,10 +65,13 @@ def _to_cog(tiled: Path, cog: Path, resampling: str, times: StageTimes) -> None:
 
 
 def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path | None = None,
-                  settings: InferenceSettings | None = None, times: StageTimes | None = None) -> dict[str, Path]:
-    """Predict classes, disease probability and hotspots of ``scene`` into ``out_dir``.
+                  settings: InferenceSettings | None = None, times: StageTimes | None = None,
+                  flight: str | None = None, scouting: ScoutingRules | None = None) -> dict[str, Path]:
+    """Predict classes, disease probability, hotspots and scouting points of ``scene`` into ``out_dir``.
 
     ``times``, if given, accumulates wall seconds per stage (read, features, model, blend, write, …).
+    ``flight`` names the flight in scouting point IDs (default: the scene's folder name);
+    scouting points need ``fields_path`` (without it the file lists none).
 
     Raises:
         SceneNotFoundError: the scene, model or fields file is missing.
@@ -123,6 +135,9 @@ def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path
             with times.stage("hotspots"), rasterio.open(cls_tmp) as classes:
                 hotspots = collector.hotspots(classes, info.crs, fields, settings.min_hotspot_area_m2)
                 write_hotspots_geojson(work / HOTSPOTS_NAME, hotspots)
+                write_scouting_geojson(work / SCOUTING_NAME, hotspots, fields or [], info.crs,
+                                       abs(info.transform.a), flight or scene.resolve().parent.name, card,
+                                       scouting)
             with times.stage("wait for COGs"):
                 for done in cogs:
                     done.result()
@@ -130,10 +145,28 @@ def predict_scene(scene: Path, model_dir: Path, out_dir: Path, fields_path: Path
         os.replace(work / CLASSES_NAME.replace(".tif", ".cog.tif"), out_dir / CLASSES_NAME)
         os.replace(work / PROBABILITY_NAME.replace(".tif", ".cog.tif"), out_dir / PROBABILITY_NAME)
         os.replace(work / HOTSPOTS_NAME, out_dir / HOTSPOTS_NAME)
+        os.replace(work / SCOUTING_NAME, out_dir / SCOUTING_NAME)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {"classes": out_dir / CLASSES_NAME, "probability": out_dir / PROBABILITY_NAME,
-            "hotspots": out_dir / HOTSPOTS_NAME}
+            "hotspots": out_dir / HOTSPOTS_NAME, "scouting_points": out_dir / SCOUTING_NAME}
+
+
+def write_scouting_geojson(path: Path, hotspots: Sequence[tuple[BaseGeometry, dict[str, Any]]],
+                           fields: Sequence[Field], crs: Any, pixel_m: float, flight: str, card: ModelCard,
+                           rules: ScoutingRules | None = None) -> Path:
+    """Select the scouting points of WGS84 ``hotspots`` (:mod:`scouting`) and write them as GeoJSON.
+
+    The collection also carries ``summary`` (per-field counts: hotspots, slivers, listed, not listed)
+    and ``model`` (what the report must say about the model: calibrated, trained on real flights).
+    """
+    to_metric = Transformer.from_crs(WGS84, CRS.from_user_input(crs), always_xy=True)
+    to_wgs84 = Transformer.from_crs(CRS.from_user_input(crs), WGS84, always_xy=True)
+    metric = [(shapely.ops.transform(to_metric.transform, g), p) for g, p in hotspots]
+    result = select_points(metric, {f.field_id: f.geometry for f in fields}, flight, pixel_m,
+                           lambda pt: to_wgs84.transform(pt.x, pt.y), rules)
+    doc = feature_collection(result.points, flight=flight, summary=result.summary(), model=card.report_facts())
+    return atomic_write_text(path, json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def _write_strip(cls_dst: rasterio.io.DatasetWriter, prob_dst: rasterio.io.DatasetWriter, strip: Strip) -> None:

@@ -26,26 +26,11 @@ from shapely.geometry.base import BaseGeometry
 
 from pipeline.common.geo import read_geojson_features, reproject_geometry
 from pipeline.common.hashing import feed_file
-from pipeline.common.survey import open_survey
+from pipeline.core.fields import Field
+from pipeline.core.io import open_survey
+from pipeline.core.io import read_fields as read_core_fields
 from pipeline.detection.classes import CROP_NONE, HEALTHY_BY_CROP, IGNORE, class_id, crop_code, disallowed_labels
 from pipeline.errors import GeoreferenceError, InputError
-
-
-@dataclass(frozen=True)
-class Field:
-    """A field polygon in the raster CRS.
-
-    Attributes:
-        index: 1-based raster value of this field within its scene.
-        field_id: The ``field_id`` property (string).
-        crop: ``rice`` or ``ginger``.
-        geometry: Polygon in the raster CRS.
-    """
-
-    index: int
-    field_id: str
-    crop: str
-    geometry: BaseGeometry
 
 
 @dataclass(frozen=True)
@@ -107,35 +92,23 @@ def read_bands(path: Path, positions: Sequence[int], window: Window | None = Non
 
 
 def read_fields(path: Path, crs: CRS) -> list[Field]:
-    """Field polygons reprojected to ``crs``; checks ``field_id`` and ``crop``."""
-    features, src_crs = read_geojson_features(path)
-    fields: list[Field] = []
-    problems: list[str] = []
-    for i, (geom, props) in enumerate(features):
-        fid, crop = props.get("field_id"), props.get("crop")
-        if fid is None or crop is None:
-            problems.append(f"feature {i} lacks 'field_id' or 'crop' (has {sorted(props)})")
-            continue
-        try:
-            crop_code(str(crop))
-        except KeyError as exc:
-            problems.append(f"feature {i} (field {fid}): {exc}")
-            continue
-        fields.append(Field(len(fields) + 1, str(fid), str(crop).lower(), reproject_geometry(geom, src_crs, crs)))
-    if problems:
-        raise InputError(f"fields layer {str(path)!r}: " + "; ".join(problems))
-    return fields
+    """Field polygons reprojected to ``crs`` by the core field rule, each with a crop (rice or ginger).
+
+    A field's raster value in :func:`burn_fields` is its 1-based position in the returned list.
+    """
+    return list(read_core_fields(path, require_crop=True).to_crs(crs))
 
 
 def burn_fields(fields: Sequence[Field], shape: tuple[int, int], transform: Affine) -> tuple[np.ndarray, np.ndarray]:
-    """Rasterise fields: ``(field index int32, crop code uint8)``; later fields win overlaps."""
+    """Rasterise fields: ``(field index int32, crop code uint8)``; a field's index is its 1-based position in
+    ``fields``; later fields win overlaps."""
     if not fields:
         return np.zeros(shape, np.int32), np.zeros(shape, np.uint8)
-    index = rasterize(((f.geometry, f.index) for f in fields), out_shape=shape, transform=transform, fill=0,
-                      dtype="int32")
+    index = rasterize(((f.geometry, i) for i, f in enumerate(fields, 1)), out_shape=shape, transform=transform,
+                      fill=0, dtype="int32")
     crop_of = np.zeros(len(fields) + 1, np.uint8)
-    for f in fields:
-        crop_of[f.index] = crop_code(f.crop)
+    for i, f in enumerate(fields, 1):
+        crop_of[i] = crop_code(f.crop or "")
     return index, crop_of[index]
 
 

@@ -35,6 +35,7 @@ import torch
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
+from pipeline.core.fields import Field
 from pipeline.detection.card import ModelCard
 from pipeline.detection.classes import CROP_NONE, DISEASE_IDS, IGNORE, allowed_table
 from pipeline.detection.engine import (
@@ -48,7 +49,6 @@ from pipeline.detection.engine import (
 )
 from pipeline.detection.features import feature_tensor, valid_tensor
 from pipeline.detection.model import MASKED_LOGIT, fuse_for_inference
-from pipeline.detection.scenes import Field
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,7 @@ class FastPredictor:
         self.model = fused.to(memory_format=torch.channels_last) if self.channels_last else fused
         self.card = card
         self.device = device
+        self.temperature = card.temperature
         allowed = torch.from_numpy(allowed_table())  # (crop codes, K)
         self.crop_bias = torch.where(allowed, 0.0, MASKED_LOGIT).to(device)
         norm = card.normalisation
@@ -146,6 +147,8 @@ class FastPredictor:
             logits = self.model(x)
         logits = logits.float().contiguous()
         logits += torch.nn.functional.embedding(crops, self.crop_bias).permute(0, 3, 1, 2)
+        if self.temperature != 1.0:  # calibration (card.calibration): softmax(z / T), same argmax
+            logits /= self.temperature
         return torch.softmax(logits, dim=1)
 
 

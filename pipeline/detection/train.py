@@ -12,6 +12,7 @@ time budget is spent; the best epoch's weights are kept.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from pipeline.detection.card import ModelCard, git_commit, save_model_dir
+from pipeline.detection.calibration import calibrate
+from pipeline.detection.card import INTENDED_USE, LIMITATIONS, ModelCard, git_commit, save_model_dir
 from pipeline.detection.classes import CLASS_NAMES, CLASSES, DISEASE_IDS, IGNORE
 from pipeline.detection.config import DetectionConfig
 from pipeline.detection.dataset import (
@@ -85,9 +87,19 @@ def seed_everything(seed: int, threads: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def load_scenes(surveys: Sequence[Path], bands: Sequence[str]) -> list[LabelledScene]:
-    """Read every survey; refuse mixing sensors or pixel sizes."""
-    scenes = [load_labelled_scene(s, bands) for s in surveys]
+def load_scenes(surveys: Sequence[Path], bands: Sequence[str], observations: bool = False) -> list[LabelledScene]:
+    """Read every survey; refuse mixing sensors or pixel sizes.
+
+    With ``observations``, a survey that holds field observations (``scout import``) is labelled by them
+    alone (:mod:`observed`); its ``labels.geojson``, if any, is not read.
+    """
+    from pipeline.detection.fieldwork import read_observations
+    from pipeline.detection.observed import load_observed_scene
+
+    scenes = []
+    for s in surveys:
+        obs = read_observations(Path(s)) if observations else []
+        scenes.append(load_observed_scene(s, bands, obs) if obs else load_labelled_scene(s, bands))
     sensors = {s.sensor for s in scenes}
     if len(sensors) > 1:
         raise InputError(f"training surveys come from several sensors {sorted(map(str, sensors))}; train one model "
@@ -117,7 +129,12 @@ def _ious(conf: np.ndarray) -> tuple[float, float]:
 class Trainer:
     """One training run over prepared scenes (see module docstring)."""
 
-    def __init__(self, scenes: Sequence[LabelledScene], cfg: DetectionConfig, device: torch.device | None = None):
+    def __init__(self, scenes: Sequence[LabelledScene], cfg: DetectionConfig, device: torch.device | None = None,
+                 init: Path | None = None):
+        """Prepare chips, split, normalisation and the network.
+
+        ``init``: a model directory to fine-tune (its weights, width and normalisation are kept).
+        """
         self.cfg = cfg
         self.scenes = list(scenes)
         self.rng = seed_everything(cfg.seed, cfg.threads)
@@ -134,8 +151,20 @@ class Trainer:
                              "validation chips; provide more fields (at least two per crop) or a smaller chip_size")
         self.tables = [scene_median_table(s, cfg) for s in self.scenes]
         train_arrays = [self._chip(c, True) for c in self.split.train]
-        self.norm: Normalisation = fit_normalisation(train_arrays, cfg.bands, cfg.indices, cfg.relative_indices)
         self.weights = torch.as_tensor(class_weights([a.labels for a in train_arrays], cfg.max_class_weight))
+        self.init = init
+        if init is not None:
+            from pipeline.detection.card import load_model
+
+            model, card = load_model(init, "cpu")
+            if (card.bands, card.indices, card.relative_indices) != (cfg.bands, cfg.indices, cfg.relative_indices):
+                raise InputError(f"model {str(init)!r} uses bands/indices {card.bands + card.indices} but the "
+                                 f"config asks for {cfg.bands + cfg.indices}; fine-tune with the model's params")
+            self.norm: Normalisation = card.normalisation
+            self.cfg = cfg = dataclasses.replace(cfg, base_channels=card.base_channels)
+            self.model = model.train().to(self.device)
+            return
+        self.norm = fit_normalisation(train_arrays, cfg.bands, cfg.indices, cfg.relative_indices)
         n_in = len(cfg.bands) + len(cfg.indices) + len(cfg.relative_indices)
         self.model = build_model(ARCHITECTURE, n_in, len(CLASSES), cfg.base_channels).to(self.device)
 
@@ -180,6 +209,29 @@ class Trainer:
                         samples.append((_false_colour(arr.bands, self.cfg.bands), t.astype(np.uint8),
                                         p.astype(np.uint8)))
         return loss_sum / max(n_px, 1), conf, samples
+
+    def held_out_logits(self, max_pixels: int = 200_000) -> tuple[torch.Tensor, torch.Tensor]:
+        """Crop-masked logits ``(N, K)`` and labels ``(N,)`` of validation-field pixels (for calibration).
+
+        Validation fields are never trained on; at most ``max_pixels`` pixels, an evenly spaced
+        (deterministic) subset.
+        """
+        self.model.eval()
+        zs, ys = [], []
+        bs = self.cfg.batch_size
+        with torch.inference_mode():
+            for b0 in range(0, len(self.split.val), bs):
+                arrays = [self._chip(c, False) for c in self.split.val[b0 : b0 + bs]]
+                x, y, c = self._tensors(arrays, augment=False)
+                logits = self._logits(x, c).permute(0, 2, 3, 1).reshape(-1, len(CLASSES))
+                keep = y.reshape(-1) != IGNORE
+                zs.append(logits[keep].cpu())
+                ys.append(y.reshape(-1)[keep].cpu())
+        z, t = torch.cat(zs), torch.cat(ys)
+        if len(t) > max_pixels:
+            pick = torch.linspace(0, len(t) - 1, max_pixels).long()
+            z, t = z[pick], t[pick]
+        return z, t
 
     def fit(self, epochs: int, on_epoch: Callable[[EpochResult], None] | None = None) -> list[EpochResult]:
         """Train up to ``epochs`` epochs (early stopping, time budget); restore the best weights."""
@@ -235,11 +287,52 @@ def _false_colour(bands: np.ndarray, names: Sequence[str]) -> np.ndarray:
     return np.clip(img / np.maximum(hi, 1e-6), 0, 1)
 
 
+def training_domain(trainer: Trainer, surveys: Sequence[Path], observations: bool = False) -> dict[str, Any]:
+    """What the model was trained on: simulated surveys vs real labelled flights, and field observations.
+
+    A survey is simulated when its ``survey.json`` names the project's simulator as ``generator``;
+    observations count as real labels only on a real flight (the demo's come from a simulated one).
+    """
+    from pipeline.detection.fieldwork import read_observations
+
+    simulated = [Path(s).name for s in surveys if is_simulated(Path(s))]
+    real = [Path(s).name for s in surveys if not is_simulated(Path(s))]
+    observed = {Path(s).name: len(read_observations(Path(s))) for s in surveys} if observations else {}
+    observed = {k: v for k, v in observed.items() if v}
+    return {"simulated_surveys": len(simulated), "real_labelled_flights": len(real),
+            "observation_flights": sum(1 for k in observed if k in real),
+            "simulated_observation_flights": sum(1 for k in observed if k in simulated),
+            "observations": sum(observed.values()), "fine_tuned_from": str(trainer.init) if trainer.init else None,
+            "surveys": [Path(s).name for s in surveys], "sensor": trainer.scenes[0].sensor,
+            "gsd_m": round(abs(trainer.scenes[0].transform.a), 4),
+            "train_fields": len(trainer.split.train_fields), "validation_fields": len(trainer.split.val_fields)}
+
+
+def is_simulated(survey: Path) -> bool:
+    """Whether a survey folder is synthetic: ``survey.json`` names ``shimanto simulate`` as ``generator``
+    or says ``"simulated": true`` (the test toy surveys)."""
+    meta = survey / "survey.json"
+    try:
+        doc = json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else {}
+    except (OSError, ValueError):
+        return False
+    if not isinstance(doc, dict):
+        return False
+    return doc.get("simulated") is True or str(doc.get("generator", "")).startswith("shimanto-simulate")
+
+
 def make_card(trainer: Trainer, surveys: Sequence[Path], history: Sequence[EpochResult], run_id: str | None,
-              metrics: dict[str, float]) -> ModelCard:
+              metrics: dict[str, float], calibration: dict[str, Any] | None = None,
+              domain: dict[str, Any] | None = None) -> ModelCard:
     """The model card of a finished training run."""
     cfg = trainer.cfg
+    domain = domain or training_domain(trainer, surveys)
+    limitations: tuple[str, ...] = LIMITATIONS
+    if domain["real_labelled_flights"] + domain["observation_flights"] == 0:
+        limitations = (f"Trained on {domain['simulated_surveys']} simulated surveys only, no real labelled flight: "
+                       "findings are candidates to confirm in the field.", *LIMITATIONS)
     return ModelCard(
+        calibration=calibration or {}, training_domain=domain, intended_use=INTENDED_USE, limitations=limitations,
         architecture=ARCHITECTURE, base_channels=cfg.base_channels, classes=CLASS_NAMES, bands=cfg.bands,
         sensor=trainer.scenes[0].sensor, indices=cfg.indices, relative_indices=cfg.relative_indices,
         mean=trainer.norm.mean, std=trainer.norm.std,
@@ -252,12 +345,22 @@ def make_card(trainer: Trainer, surveys: Sequence[Path], history: Sequence[Epoch
 
 
 def save_result(trainer: Trainer, surveys: Sequence[Path], model_dir: Path, history: Sequence[EpochResult],
-                run_id: str | None) -> TrainResult:
-    """Validate the restored best model and write the model directory."""
+                run_id: str | None, observations: bool = False) -> TrainResult:
+    """Validate the restored best model, calibrate it on the held-out fields and write the model directory.
+
+    With ``observations``, the held-out fields of observation-labelled surveys take part in the
+    calibration (their observation discs are its real labels).
+    """
     val_loss, conf, samples = trainer.validate(keep_samples=3)
     miou, diou = _ious(conf)
     metrics = {"val_loss": round(val_loss, 5), "val_miou": round(miou, 4), "val_disease_iou": round(diou, 4),
                "epochs": float(len(history))}
-    card = make_card(trainer, surveys, history, run_id, metrics)
+    logits, labels = trainer.held_out_logits()
+    calibration: dict[str, Any] = {"method": "temperature", **calibrate(logits, labels, DISEASE_IDS),
+                   "fitted_on": f"{len(trainer.split.val_fields)} validation fields held out from training"
+                   + (" (field observations included where those fields have them)" if observations else "")}
+    metrics.update({"ece_before": calibration["ece_before"], "ece_after": calibration["ece_after"]})
+    card = make_card(trainer, surveys, history, run_id, metrics, calibration,
+                     training_domain(trainer, surveys, observations))
     save_model_dir(model_dir, card, trainer.model)
     return TrainResult(model_dir, card, tuple(history), conf, tuple((s[0], s[1], s[2]) for s in samples))

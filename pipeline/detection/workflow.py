@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.common.atomic import atomic_dir, atomic_write_json
+from pipeline.common.atomic import atomic_dir, atomic_write_json, check_output_folder
 from pipeline.detection.classes import CLASS_NAMES
 from pipeline.detection.config import DetectionConfig
 from pipeline.detection.evaluate import evaluate_surveys
 from pipeline.detection.predict import predict_scene
+from pipeline.detection.scouting import ScoutingRules
 from pipeline.detection.streaming import InferenceSettings
 from pipeline.detection.train import EpochResult, Trainer, TrainResult, load_scenes, save_result
 
@@ -27,8 +29,16 @@ def inference_settings(cfg: DetectionConfig, batch_windows: int | None = None, d
 
 
 def train_and_log(surveys: Sequence[Path], model_dir: Path, cfg: DetectionConfig, epochs: int | None = None,
-                  tracking_uri: str | None = None, register: bool = True) -> tuple[TrainResult, str]:
+                  tracking_uri: str | None = None, register: bool = True,
+                  overwrite: bool = False, observations: bool = False,
+                  init: Path | None = None) -> tuple[TrainResult, str]:
     """Train on ``surveys``, write ``model_dir`` atomically and log the run to MLflow.
+
+    ``observations``: surveys holding field observations are labelled by them (``shimanto scout import``);
+    ``init``: fine-tune this model directory instead of starting from random weights.
+
+    ``model_dir`` is checked before training (:func:`~pipeline.common.atomic.check_output_folder`): an
+    earlier model folder is replaced, a folder of other files only with ``overwrite``.
 
     Returns:
         The training result and the MLflow run id.
@@ -37,8 +47,9 @@ def train_and_log(surveys: Sequence[Path], model_dir: Path, cfg: DetectionConfig
 
     from pipeline.detection import tracking
 
-    scenes = load_scenes(surveys, cfg.bands)
-    trainer = Trainer(scenes, cfg)
+    check_output_folder(model_dir, "train", overwrite)
+    scenes = load_scenes(surveys, cfg.bands, observations)
+    trainer = Trainer(scenes, cfg, init=init)
     mlflow.set_tracking_uri(tracking_uri or tracking.tracking_uri())
     mlflow.set_experiment(tracking.EXPERIMENT)
     with mlflow.start_run() as run:
@@ -55,9 +66,15 @@ def train_and_log(surveys: Sequence[Path], model_dir: Path, cfg: DetectionConfig
                                 "val_disease_iou": r.val_disease_iou, "epoch_seconds": r.seconds}, step=r.epoch)
 
         history = trainer.fit(epochs or cfg.epochs, on_epoch)
-        with atomic_dir(model_dir) as tmp:
-            result = save_result(trainer, surveys, tmp, history, run_id)
+        with atomic_dir(model_dir, "train", overwrite) as tmp:
+            result = save_result(trainer, surveys, tmp, history, run_id, observations)
             mlflow.log_metrics({f"final_{k}": v for k, v in result.card.metrics.items()})
+            card = result.card
+            mlflow.log_metrics({"ece_before": card.calibration["ece_before"],
+                                "ece_after": card.calibration["ece_after"]})
+            mlflow.set_tags({"calibration_temperature": str(card.temperature),
+                             "training_domain": json.dumps(card.training_domain, ensure_ascii=False),
+                             "intended_use": card.intended_use, "limitations": " | ".join(card.limitations)})
             with tracking.temp_artifact_dir() as plots:
                 tracking.confusion_png(result.confusion, CLASS_NAMES, Path(plots) / "confusion_matrix.png",
                                        "validation confusion matrix (best epoch)")
@@ -82,8 +99,15 @@ def evaluate_to_file(model_dir: Path, surveys: Sequence[Path], cfg: DetectionCon
     return metrics
 
 
+def scouting_rules(cfg: DetectionConfig) -> ScoutingRules:
+    """Scouting-point rules from the config."""
+    return ScoutingRules(edge_px=cfg.scout_edge_px, merge_m=cfg.scout_merge_m, min_area_m2=cfg.scout_min_area_m2,
+                         max_points=cfg.scout_max_points)
+
+
 def predict_to_dir(scene: Path, model_dir: Path, out: Path, fields: Path | None, cfg: DetectionConfig,
-                   batch_windows: int | None = None, device: str | None = None, readers: int | None = None
-                   ) -> dict[str, Path]:
-    """Run :func:`predict.predict_scene` with the config's inference settings."""
-    return predict_scene(scene, model_dir, out, fields, inference_settings(cfg, batch_windows, device, readers))
+                   batch_windows: int | None = None, device: str | None = None, readers: int | None = None,
+                   flight: str | None = None) -> dict[str, Path]:
+    """Run :func:`predict.predict_scene` with the config's inference and scouting settings."""
+    return predict_scene(scene, model_dir, out, fields, inference_settings(cfg, batch_windows, device, readers),
+                         flight=flight, scouting=scouting_rules(cfg))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipeline.flight.flight_time import CopterParams, flight_phases
 from pipeline.flight.route import Kinematics, path_time_s
 
 Point3 = tuple[float, float, float]
@@ -54,14 +55,23 @@ class Sortie:
     resume_xy: tuple[float, float]
 
 
-def sortie_time_s(home: Point3, chunks: Sequence[Sequence[Point3]], kin: Kinematics) -> float:
-    """Time of ``home → chunks → home`` including the climb from and descent to home."""
-    pts = [home] + [p for c in chunks for p in c] + [home]
-    return path_time_s(pts, kin)
+def sortie_time_s(home: Point3, chunks: Sequence[Sequence[Point3]], kin: Kinematics,
+                  copter: CopterParams | None = None) -> float:
+    """Time of ``home → chunks → home`` including the climb from and descent to home.
+
+    With ``copter`` the phases are ArduCopter's (:func:`~pipeline.flight.flight_time.flight_phases`:
+    vertical take-off, survey at ``kin.speed_m_s``, RTL and landing); without, the polyline model of
+    :func:`~pipeline.flight.route.path_time_s`.
+    """
+    pts = [p for c in chunks for p in c]
+    if copter is not None and pts:
+        route = [(x - home[0], y - home[1], z - home[2]) for x, y, z in pts]
+        return flight_phases(route, route[0][2], kin.speed_m_s, copter)["total"]
+    return path_time_s([home, *pts, home], kin)
 
 
-def split_sorties(home: Point3, chunks: Sequence[Sequence[Point3]], battery: Battery, kin: Kinematics
-                  ) -> list[Sortie]:
+def split_sorties(home: Point3, chunks: Sequence[Sequence[Point3]], battery: Battery, kin: Kinematics,
+                  copter: CopterParams | None = None) -> list[Sortie]:
     """Split chunks into sorties that each land with the reserve.
 
     Raises:
@@ -71,12 +81,12 @@ def split_sorties(home: Point3, chunks: Sequence[Sequence[Point3]], battery: Bat
     i = 0
     while i < len(chunks):
         j = i
-        t = sortie_time_s(home, chunks[i:i + 1], kin)
+        t = sortie_time_s(home, chunks[i:i + 1], kin, copter)
         if t > battery.usable_s:
             raise ValueError(f"chunk {i} alone needs {t:.0f} s but one battery gives {battery.usable_s:.0f} s "
                              "usable; move home closer, lower the reserve or split the field")
         while j + 1 < len(chunks):
-            t_next = sortie_time_s(home, chunks[i:j + 2], kin)
+            t_next = sortie_time_s(home, chunks[i:j + 2], kin, copter)
             if t_next > battery.usable_s:
                 break
             j, t = j + 1, t_next

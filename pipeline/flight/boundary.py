@@ -8,11 +8,13 @@ holds polygons the aircraft must never enter (``name`` property for messages).
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import Element
 
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import make_valid
@@ -51,13 +53,16 @@ def _is_exclusion(props: dict[str, Any]) -> bool:
 
 
 def _kml_features(path: Path) -> list[tuple[BaseGeometry, dict[str, Any]]]:
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as exc:
+    try:  # defusedxml: entity expansion ("billion laughs") and external entities refused
+        root = SafeET.parse(path).getroot()
+    except SafeET.ParseError as exc:
         raise InputError(f"{str(path)!r} is not valid KML ({exc})") from exc
+    except DefusedXmlException as exc:
+        raise InputError(f"{str(path)!r}: KML with XML entities or a DTD is refused ({exc!r}); export it again "
+                         "without them") from exc
     ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
 
-    def ring(el: ET.Element | None) -> list[tuple[float, float]]:
+    def ring(el: Element | None) -> list[tuple[float, float]]:
         text = el.findtext(f".//{ns}coordinates", "") if el is not None else ""
         pts = []
         for tok in text.split():

@@ -1,19 +1,22 @@
-"""Photogrammetry numbers computed the way QGroundControl's ``CameraCalc`` does.
+"""Photogrammetry numbers computed exactly as QGroundControl's ``CameraCalc`` does.
 
-With distance to surface ``H`` (m), sensor width ``Sw`` (mm), focal length
-``f`` (mm) and image width ``Iw`` (px), QGC's ground sample distance is::
+Source: QGroundControl ``src/MissionManager/CameraCalc.cc``, ``CameraCalc::_recalcTriggerDistance``.
+With distance to surface ``H`` (m), sensor width ``Sw`` (mm), focal length ``f`` (mm) and image
+width/height ``Iw``/``Ih`` (px), in either orientation::
 
-    GSD = Sw · H · 100 / (f · Iw)            [cm/px]   (landscape)
-    GSD = Sh · H · 100 / (f · Ih)            [cm/px]   (portrait)
-    H   = GSD · f · Iw / (Sw · 100)          [m]       (inverse)
+    GSD = H · Sw · 100 / (Iw · f)            [cm/px]  (always the sensor and image *width*)
+    H   = Iw · GSD · f / (Sw · 100)          [m]      (inverse, when the GSD is given)
 
-The footprint of one image on flat ground is ``Sw·H/f`` by ``Sh·H/f`` metres.
-In *landscape* orientation the image's long side lies across the flight line
-(footprint_side = Sw·H/f, footprint_front = Sh·H/f); *portrait* swaps them.
-Lane spacing and trigger distance follow::
+and the footprints are pixels times GSD (not sensor size times H / f, which differs whenever
+the pixels are not square)::
 
-    lane_spacing     = footprint_side  · (1 − side_overlap)
-    trigger_distance = footprint_front · (1 − front_overlap)
+    landscape: side = Iw · GSD / 100,  front = Ih · GSD / 100      [m]
+    portrait:  side = Ih · GSD / 100,  front = Iw · GSD / 100
+
+Lane spacing and trigger distance (QGC's ``AdjustedFootprintSide``/``AdjustedFootprintFrontal``)::
+
+    lane_spacing     = side  · (100 − side_overlap_%) / 100
+    trigger_distance = front · (100 − front_overlap_%) / 100
 """
 
 from __future__ import annotations
@@ -26,17 +29,42 @@ from pipeline.flight.cameras import Camera
 ORIENTATIONS = ("landscape", "portrait")
 
 
+def parse_overlap(text: str, option: str = "--front-overlap") -> tuple[float, str]:
+    """An overlap as users type it (QGC and Mission Planner show percent): ``75``, ``75%`` or ``0.75``.
+
+    A value above 1, or one with ``%``, is a percent; 1 or less is a fraction. Returns
+    ``(fraction, how it was understood)``, e.g. ``(0.75, "75 read as 75 % (a value above 1 is a percent)")``.
+
+    Raises:
+        InputError: not a number, or outside 0-95 %.
+    """
+    raw = text.strip()
+    percent = raw.endswith("%")
+    try:
+        value = float(raw.rstrip("%").strip())
+    except ValueError:
+        raise InputError(f"{option} {text!r} is not an overlap; give a percent (75 or 75%) or a fraction "
+                         "(0.75)") from None
+    if percent:
+        fraction, how = value / 100.0, f"{raw} read as {value:g} %"
+    elif value > 1.0:
+        fraction, how = value / 100.0, f"{raw} read as {value:g} % (a value above 1 is a percent)"
+    else:
+        fraction, how = value, f"{raw} read as a fraction, {value * 100:g} %"
+    if not 0.0 <= fraction <= 0.95:
+        raise InputError(f"{option} {text!r} ({fraction * 100:g} %) is outside 0-95 %; e.g. 75, 75% or 0.75")
+    return fraction, how
+
+
 def _check_orientation(orientation: str) -> None:
     if orientation not in ORIENTATIONS:
         raise InputError(f"camera orientation {orientation!r} is not known; expected one of {ORIENTATIONS}")
 
 
 def gsd_cm(camera: Camera, altitude_m: float, orientation: str = "landscape") -> float:
-    """Ground sample distance in cm/px at ``altitude_m`` above the surface."""
+    """Ground sample distance in cm/px at ``altitude_m`` above the surface (QGC: width-based in both orientations)."""
     _check_orientation(orientation)
-    if orientation == "landscape":
-        return camera.sensor_width_mm * altitude_m * 100.0 / (camera.focal_length_mm * camera.image_width_px)
-    return camera.sensor_height_mm * altitude_m * 100.0 / (camera.focal_length_mm * camera.image_height_px)
+    return altitude_m * camera.sensor_width_mm * 100.0 / (camera.image_width_px * camera.focal_length_mm)
 
 
 def altitude_for_gsd(camera: Camera, gsd_cm_px: float, orientation: str = "landscape") -> float:
@@ -44,16 +72,14 @@ def altitude_for_gsd(camera: Camera, gsd_cm_px: float, orientation: str = "lands
     _check_orientation(orientation)
     if gsd_cm_px <= 0:
         raise InputError(f"GSD must be positive, got {gsd_cm_px} cm/px")
-    if orientation == "landscape":
-        return gsd_cm_px * camera.focal_length_mm * camera.image_width_px / (camera.sensor_width_mm * 100.0)
-    return gsd_cm_px * camera.focal_length_mm * camera.image_height_px / (camera.sensor_height_mm * 100.0)
+    return camera.image_width_px * gsd_cm_px * camera.focal_length_mm / (camera.sensor_width_mm * 100.0)
 
 
 def footprint_m(camera: Camera, altitude_m: float, orientation: str = "landscape") -> tuple[float, float]:
-    """``(side, front)`` footprint of one image in metres (across, along the flight line)."""
-    _check_orientation(orientation)
-    wide = camera.sensor_width_mm * altitude_m / camera.focal_length_mm
-    tall = camera.sensor_height_mm * altitude_m / camera.focal_length_mm
+    """``(side, front)`` footprint of one image in metres (across, along the flight line): pixels × GSD."""
+    gsd = gsd_cm(camera, altitude_m, orientation)
+    wide = camera.image_width_px * gsd / 100.0
+    tall = camera.image_height_px * gsd / 100.0
     return (wide, tall) if orientation == "landscape" else (tall, wide)
 
 
@@ -120,8 +146,8 @@ def grid_geometry(
         orientation=orientation,
         footprint_side_m=side,
         footprint_front_m=front,
-        lane_spacing_m=side * (1.0 - side_overlap),
-        trigger_distance_m=front * (1.0 - front_overlap),
+        lane_spacing_m=side * (100.0 - side_overlap * 100.0) / 100.0,
+        trigger_distance_m=front * (100.0 - front_overlap * 100.0) / 100.0,
     )
 
 

@@ -23,8 +23,8 @@ from pyproj import CRS, Transformer
 from shapely.geometry import LineString, Point, Polygon
 
 from pipeline.common.geo import WGS84, reproject_geometry, utm_crs_for
+from pipeline.core.mission import Cmd, Frame, Mission
 from pipeline.flight.boundary import Area
-from pipeline.flight.mission import Cmd, Frame, Mission
 from pipeline.flight.solar import JST, SUNRISE_ELEVATION_DEG, sun_window
 from pipeline.flight.terrain import Dem, GroundFn
 

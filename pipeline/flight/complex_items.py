@@ -20,16 +20,15 @@ from typing import Any
 from shapely.geometry import Polygon
 
 from pipeline.common.geo import WGS84, reproject_geometry, utm_crs_for
+from pipeline.core.mission import Cmd, Frame, MissionItem
 from pipeline.flight.errors import MissionFileError
-from pipeline.flight.mission import Cmd, Frame, MissionItem
+from pipeline.flight.simple_items import parse_simple_item
 
 #: Complex item versions this reader understands, per ``complexItemType``.
 SUPPORTED_VERSIONS = {"survey": (3, 4, 5), "CorridorScan": (2, 3), "StructureScan": (2, 3)}
 
 
 def _transect_items(doc: dict[str, Any], where: str) -> list[MissionItem]:
-    from pipeline.flight.qgc_plan import parse_simple_item  # local: qgc_plan imports this module
-
     transect = doc.get("TransectStyleComplexItem")
     if not isinstance(transect, dict):
         raise MissionFileError(f"{where}: {doc.get('complexItemType')} item has no TransectStyleComplexItem section")

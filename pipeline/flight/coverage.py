@@ -1,9 +1,12 @@
 """Photo positions and footprints derived from mission items alone.
 
-Camera model (ArduPilot ``DO_SET_CAM_TRIGG_DIST``): with ``param1 = d > 0`` the
-camera fires every ``d`` metres travelled; ``param3 = 1`` also fires once
-immediately. ``param1 = 0`` stops triggering (with ``param3 = 1``: one last
-photo). A DO command takes effect where the previous NAV waypoint is reached.
+Camera model (ArduPilot ``DO_SET_CAM_TRIGG_DIST``, ``AP_Mission::start_command_camera``
+and ``AP_Camera_Backend``): with ``param1 = d > 0`` the camera fires every ``d`` metres
+travelled; ``param3 = 1`` also fires once immediately. ``param1 = 0`` stops triggering
+(with ``param3 = 1``: one last photo, which ArduPilot does not take when it comes within
+:data:`MERGE_M` of the previous shot: the servo shutter of that shot is still held, as
+observed in ArduCopter SITL). A DO command takes effect where the previous NAV waypoint
+is reached.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from pyproj import CRS, Transformer
 from shapely.geometry import Polygon
 from shapely.ops import unary_union
 
-from pipeline.flight.mission import Cmd, Mission
+from pipeline.core.mission import Cmd, Mission
+
+#: An immediate shot this close (m) after the previous one is not taken (see the module doc).
+MERGE_M = 1.0
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,8 @@ def photos_from_mission(mission: Mission, crs: CRS) -> list[Photo]:
     for item in mission.items:
         if item.command == int(Cmd.DO_SET_CAM_TRIGG_DIST):
             spacing = float(item.params[0])
-            if here is not None and item.params[2] == 1.0:
+            merged = bool(photos) and here is not None and math.dist((photos[-1].x, photos[-1].y), here) < MERGE_M
+            if here is not None and item.params[2] == 1.0 and not merged:
                 photos.append(Photo(here[0], here[1], heading))
             travelled = 0.0
             continue

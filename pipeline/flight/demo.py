@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from pipeline.common.survey import SurveyFolder
 from pipeline.config import section
+from pipeline.core.io import read_survey_meta
+from pipeline.core.survey import SurveyFolder
 from pipeline.demo import DemoContext
 from pipeline.errors import SafetyLimitError
 from pipeline.flight.battery import Battery
@@ -26,7 +27,7 @@ def run(ctx: DemoContext) -> list[Path]:
 
     cfg = section(FlightParams, ctx.params.get("flight"), "flight")
     survey = SurveyFolder(ctx.out / "survey")  # only the fields (and survey.json date) are needed
-    raw = survey.meta().get("date")
+    raw = read_survey_meta(survey).get("date")
     flight_date = dt.date.fromisoformat(raw) if isinstance(raw, str) else None
     req = SurveyRequest(
         camera=get_camera("rededge-mx"), front_overlap=0.75, side_overlap=0.70, gsd_cm=5.0,

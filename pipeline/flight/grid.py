@@ -12,6 +12,17 @@ band and is photographed (concave parts and holes wider than one band split a
 lane into several segments: no transect crosses such a hole). ``keep_out``
 polygons (no-fly zones) are cut out of the lane lines strictly.
 
+With ``qgc_lines`` the lanes are placed as QGroundControl's Survey places them
+(``SurveyComplexItem::_rebuildTransectsPhase1WorkerSinglePolygon``): lines ``spacing`` apart at
+offsets ``−w/2 + k·spacing`` from the centre of the polygon's bounding box in QGC's local
+tangent plane, ``w = max(box width, box height) + 2000`` m; fewer than two lines crossing the
+area give one transect through the box centre. That is QGC's lane count over the same polygon
+(``⌊H/spacing⌋`` or one more, by the phase), where centred lanes give ``⌈H/spacing⌉``. Each
+lane still covers its band (the outermost lanes theirs out to the area's edge: the strip of up
+to one spacing beyond the outer line is inside the photos' footprint for side overlaps of 50 %
+and more), so a transect may run a little beyond QGC's line-polygon crossing where the
+boundary slants, and concave gaps, holes and ``keep_out`` are not flown over.
+
 Segments are ordered cell by cell: from one segment the route steps to an
 overlapping segment on the next lane (alternating direction); when none is
 left it jumps to the nearest unvisited segment.
@@ -83,8 +94,39 @@ def _x_extents(geom: BaseGeometry, polygonal: bool = True) -> list[tuple[float, 
     return [(p.bounds[0], p.bounds[2]) for p in parts if not p.is_empty and (p.area > 0 or not polygonal)]
 
 
+@dataclass(frozen=True)
+class QgcLines:
+    """Where QGroundControl's Survey puts its lines, in the area's projected CRS.
+
+    Attributes:
+        centre: Centre of the polygon's bounding box in QGC's tangent plane, mapped to the projected CRS.
+        half_width_m: ``(max(box width, box height) + 2000) / 2`` of that box, m.
+    """
+
+    centre: XY
+    half_width_m: float
+
+
+def _qgc_lane_ys(miny: float, maxy: float, centre_y: float, half_width: float, spacing: float) -> list[float]:
+    """Rotated-frame y of QGC's lines crossing ``(miny, maxy)``.
+
+    QGC's offset ``o_k = −w/2 + k·s`` from the box centre ``c`` lies at ``y = c + w/2 − k·s`` here.
+    """
+    ys = []
+    k = max(0, math.floor((centre_y + half_width - maxy) / spacing))
+    while True:
+        y = centre_y + half_width - k * spacing
+        if y <= miny or k * spacing >= 2 * half_width:
+            break
+        if y < maxy:
+            ys.append(y)
+        k += 1
+    return sorted(ys)
+
+
 def lane_intervals(
-    area: BaseGeometry, spacing: float, keep_out: BaseGeometry | None = None
+    area: BaseGeometry, spacing: float, keep_out: BaseGeometry | None = None, qgc_centre_y: float | None = None,
+    qgc_half_width: float = 0.0,
 ) -> list[tuple[float, list[tuple[float, float]]]]:
     """Lanes of an area whose lanes already run along x: ``[(y, [(x0, x1), ...]), ...]``.
 
@@ -92,16 +134,25 @@ def lane_intervals(
         area: Polygon/MultiPolygon in metres, already rotated (lanes along x).
         spacing: Lane spacing in metres (> 0).
         keep_out: Areas no lane may cross (already rotated), or ``None``.
+        qgc_centre_y: Rotated-frame y of QGC's box centre: lanes on QGC's lines (see the module doc).
+        qgc_half_width: QGC's ``w/2`` for those lines, m.
     """
     if spacing <= 0:
         raise ValueError(f"lane spacing must be positive, got {spacing}")
     minx, miny, maxx, maxy = area.bounds
-    n = max(1, math.ceil((maxy - miny) / spacing - 1e-9))
-    y0 = (miny + maxy) / 2 - (n - 1) * spacing / 2
+    if qgc_centre_y is not None:
+        ys = _qgc_lane_ys(miny, maxy, qgc_centre_y, qgc_half_width, spacing)
+        if len(ys) < 2:  # QGC: one transect through the centre
+            ys = [qgc_centre_y if miny < qgc_centre_y < maxy else (miny + maxy) / 2]
+    else:
+        n = max(1, math.ceil((maxy - miny) / spacing - 1e-9))
+        y0 = (miny + maxy) / 2 - (n - 1) * spacing / 2
+        ys = [y0 + k * spacing for k in range(n)]
     lanes = []
-    for k in range(n):
-        y = y0 + k * spacing
-        piece = area.intersection(box(minx - 1, y - spacing / 2, maxx + 1, y + spacing / 2))
+    for k, y in enumerate(ys):
+        low = miny - 1 if k == 0 else y - spacing / 2
+        high = maxy + 1 if k == len(ys) - 1 else y + spacing / 2
+        piece = area.intersection(box(minx - 1, low, maxx + 1, high))
         intervals = _merge(_x_extents(piece), gap=0.0)
         if keep_out is not None and not keep_out.is_empty:
             hit = keep_out.intersection(LineString([(minx - 1, y), (maxx + 1, y)]))
@@ -159,6 +210,7 @@ def lawnmower(
     start_near: XY | None = None,
     turnaround_m: float = 0.0,
     keep_out: BaseGeometry | None = None,
+    qgc_lines: QgcLines | None = None,
 ) -> list[Segment]:
     """Ordered transects covering ``area`` (projected metres).
 
@@ -171,6 +223,7 @@ def lawnmower(
         turnaround_m: Straight run-in/run-out added at both ends of a transect
             (not added where it would enter ``keep_out``).
         keep_out: Polygons no transect or turnaround may enter.
+        qgc_lines: Place the lanes on QGroundControl's lines (see the module doc); ``None``: band rule.
 
     Returns:
         Segments in flying order, in the input coordinates.
@@ -178,7 +231,11 @@ def lawnmower(
     origin = area.centroid
     rot = affinity.rotate(area, -angle_deg, origin=origin)
     rot_keep = affinity.rotate(keep_out, -angle_deg, origin=origin) if keep_out is not None else None
-    lanes = lane_intervals(rot, spacing, rot_keep)
+    if qgc_lines is not None:
+        centre = affinity.rotate(Point(qgc_lines.centre), -angle_deg, origin=origin)
+        lanes = lane_intervals(rot, spacing, rot_keep, float(centre.y), qgc_lines.half_width_m)
+    else:
+        lanes = lane_intervals(rot, spacing, rot_keep)
     start_rot = None
     if start_near is not None:
         p = affinity.rotate(Point(start_near), -angle_deg, origin=origin)

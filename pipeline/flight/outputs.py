@@ -1,7 +1,9 @@
 """Writing a planned survey: ``NAME.plan``, ``NAME.waypoints``, ``NAME.geojson``, ``NAME.summary.json``.
 
 Every file is written atomically; with more than one sortie each sortie also
-gets ``NAME.sortie-K.plan`` and ``NAME.sortie-K.waypoints``.
+gets ``NAME.sortie-K.plan`` and ``NAME.sortie-K.waypoints``. ``NAME.manifest.json``,
+written last, lists the set (:mod:`pipeline.flight.manifest`); sortie files of an
+earlier plan of the same name that the new set lacks are removed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 from pipeline.common.atomic import atomic_write_json
 from pipeline.common.geo import write_geojson_features
 from pipeline.flight.coverage import footprint_polygon
+from pipeline.flight.manifest import write_manifest
 from pipeline.flight.planner import SurveyPlan
 from pipeline.flight.qgc_plan import write_plan
 from pipeline.flight.wpl import write_waypoints
@@ -44,4 +47,5 @@ def write_survey_outputs(plan: SurveyPlan, out_dir: Path | str, name: str) -> li
     route = (LineString(plan.route_xy), {"kind": "flight_path"})  # projected; written as WGS84 below
     written.append(write_geojson_features(out / f"{name}.geojson", [route, *plan_features(plan)], plan.crs))
     written.append(atomic_write_json(out / f"{name}.summary.json", dict(plan.summary, name=name)))
+    written.append(write_manifest(out, name, written, max(len(plan.sortie_missions), 1)))
     return written

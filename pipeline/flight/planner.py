@@ -12,7 +12,7 @@ speed limit, fields ordered from home, auto grid angle per field
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from pyproj import CRS, Transformer
@@ -21,7 +21,9 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points, unary_union
 
 from pipeline.common.geo import WGS84, reproject_geometry, utm_crs_for
+from pipeline.core.mission import Cmd, FencePolygon, Frame, Mission, MissionItem
 from pipeline.errors import InputError
+from pipeline.flight.angles import grid_angle_deg, qgc_angle_deg, qgc_lines
 from pipeline.flight.battery import Battery, Sortie, split_sorties
 from pipeline.flight.boundary import Area, Boundary
 from pipeline.flight.camcalc import GridGeometry, grid_geometry, speed_limits_m_s
@@ -29,9 +31,9 @@ from pipeline.flight.cameras import Camera
 from pipeline.flight.checks import CheckSettings, Issue, check_mission
 from pipeline.flight.coverage import Photo, coverage_fraction, photos_from_mission, segment_photos
 from pipeline.flight.detour import detour
-from pipeline.flight.grid import Segment, lawnmower
-from pipeline.flight.mission import Cmd, FencePolygon, Frame, Mission, MissionItem
-from pipeline.flight.route import Kinematics, best_angle, path_length_m, path_time_s
+from pipeline.flight.flight_time import CopterParams, flight_phases, shot_spacing_m
+from pipeline.flight.grid import QgcLines, Segment, lawnmower
+from pipeline.flight.route import Kinematics, best_angle, path_length_m
 from pipeline.flight.terrain import Dem, GroundFn, follow_terrain, path_agl_range
 
 ALTITUDE_FRAMES = {"amsl": int(Frame.GLOBAL), "terrain": int(Frame.GLOBAL_TERRAIN_ALT),
@@ -49,7 +51,8 @@ class SurveyRequest:
         altitude_m: Height above ground, m (or give ``gsd_cm``).
         gsd_cm: Wanted ground sample distance, cm/px (or give ``altitude_m``).
         orientation: Camera orientation, ``landscape`` (long side across track) or ``portrait``.
-        angle_deg: Grid angle (degrees counter-clockwise from east); ``None`` chooses it per field.
+        angle_deg: Grid angle as QGroundControl's Survey: transect direction in degrees clockwise from true
+            north (:mod:`~pipeline.flight.angles`); ``None`` chooses it per field.
         speed_m_s: Wanted ground speed; ``None`` flies as fast as allowed.
         home: ``(lat, lon)`` take-off point; ``None`` uses the field boundary point nearest its centre.
         max_speed_m_s: Vehicle's survey speed ceiling, m/s.
@@ -59,7 +62,8 @@ class SurveyRequest:
         terrain_tolerance_m: Largest ground departure from a straight leg before adding a waypoint, m.
         altitude_frame: ``auto`` (AMSL with a DEM, else relative), ``amsl``, ``terrain`` or ``relative``.
         no_fly_margin_m: Buffer kept around no-fly zones, m.
-        kinematics: Speeds for time estimates (its ``speed_m_s`` is replaced by the planned speed).
+        kinematics: Speeds for the grid-angle choice (its ``speed_m_s`` is replaced by the planned speed).
+        copter: ArduCopter parameters of the flight-time phases (:mod:`~pipeline.flight.flight_time`).
         battery: Endurance model for sorties.
         checks: Limits and date/time for the checks.
     """
@@ -81,6 +85,7 @@ class SurveyRequest:
     altitude_frame: str = "auto"
     no_fly_margin_m: float = 5.0
     kinematics: Kinematics = field(default_factory=Kinematics)
+    copter: CopterParams = field(default_factory=CopterParams)
     battery: Battery = field(default_factory=Battery)
     checks: CheckSettings = field(default_factory=CheckSettings)
 
@@ -119,8 +124,29 @@ def _default_home(fields: list[BaseGeometry]) -> Point:
     return nearest_points(union.boundary, union.centroid)[0]
 
 
-def _chunks(segments: list[Segment]) -> list[list[tuple[float, float]]]:
-    return [[s.lead_in, s.start, s.end, s.lead_out] for s in segments]
+def _chunks(segments: list[Segment], spacing_m: float = 0.0) -> list[list[tuple[float, float]]]:
+    """``[lead_in, start, end, lead_out]`` per transect, the camera stop moved to mid-way between two shots.
+
+    ArduPilot fires a distance shot once the vehicle is ``d`` metres from the previous shot,
+    checked at ``AP_Camera::update``'s rate, so shots land ``d_eff = d + v / (2·rate)`` apart on
+    average (:func:`~pipeline.flight.flight_time.shot_spacing_m`). With the stop at
+    ``(k + ½)·d_eff`` from the start (``k = floor(L/d_eff − ½)``: up to one ``d_eff`` before the
+    lane end, never beyond it, so never into a hole or no-fly zone) the lane gets exactly
+    ``1 + k`` photos however the shots drift, instead of a count that depends on a shot falling a
+    few centimetres before or after the lane end. The last photo still lies within ``1.5·d_eff``
+    of the lane end, inside its footprint for front overlaps of about 65 % and more (the
+    coverage check reports any shortfall).
+    """
+    chunks = []
+    for s in segments:
+        end = s.end
+        length = math.dist(s.start, s.end)
+        k = math.floor(length / spacing_m - 0.5) if spacing_m > 0 else -1
+        if k >= 0 and length > 1e-6:
+            f = (k + 0.5) * spacing_m / length
+            end = (s.start[0] + (s.end[0] - s.start[0]) * f, s.start[1] + (s.end[1] - s.start[1]) * f)
+        chunks.append([s.lead_in, s.start, end, s.lead_out])
+    return chunks
 
 
 def build_mission(
@@ -175,7 +201,10 @@ def build_mission(
             items.append(MissionItem(int(Cmd.DO_SET_CAM_TRIGG_DIST), int(Frame.MISSION),
                                      (geo.trigger_distance_m, 0.0, 1.0, 0.0)))
         elif original and roles[k] == "off":
-            items.append(MissionItem(int(Cmd.DO_SET_CAM_TRIGG_DIST), int(Frame.MISSION), (0.0, 0.0, 1.0, 0.0)))
+            # param3 = 0: no lane-end shot. ArduPilot would take it a few tenths of a metre after the last
+            # distance shot whenever the lane is close to a multiple of the trigger distance (a double);
+            # without it the lane gets 1 + floor(L / d) photos, QGC Survey's ceil(L / d) for every L/d not whole.
+            items.append(MissionItem(int(Cmd.DO_SET_CAM_TRIGG_DIST), int(Frame.MISSION), (0.0, 0.0, 0.0, 0.0)))
     items.append(MissionItem(int(Cmd.NAV_RETURN_TO_LAUNCH), int(Frame.MISSION)))
     home_amsl = home_ground if ground is not None else 0.0
     points3d[0] = (points3d[0][0], points3d[0][1], home_amsl)
@@ -185,7 +214,8 @@ def build_mission(
 
 
 def _field_segments(area: BaseGeometry, geo: GridGeometry, angle: float, here: tuple[float, float],
-                    turnaround_m: float, keep_out: BaseGeometry | None) -> list[Segment]:
+                    turnaround_m: float, keep_out: BaseGeometry | None, lines: QgcLines | None = None
+                    ) -> list[Segment]:
     """Transects that also stop at holes and exclusions when the photos still cover ≥ 99.7 % of the field.
 
     Holes narrower than a lane band would otherwise be crossed; with the usual
@@ -193,13 +223,13 @@ def _field_segments(area: BaseGeometry, geo: GridGeometry, angle: float, here: t
     beside such a hole, which the coverage test here verifies before choosing
     the strict transects.
     """
-    band = lawnmower(area, geo.lane_spacing_m, angle, here, turnaround_m, keep_out)
+    band = lawnmower(area, geo.lane_spacing_m, angle, here, turnaround_m, keep_out, lines)
     parts = getattr(area, "geoms", [area])
     holes = unary_union([Polygon(p.exterior) for p in parts]).difference(area)
     if holes.is_empty or holes.area < 1.0:
         return band
     strict_out = holes if keep_out is None else unary_union([holes, keep_out])
-    strict = lawnmower(area, geo.lane_spacing_m, angle, here, turnaround_m, strict_out)
+    strict = lawnmower(area, geo.lane_spacing_m, angle, here, turnaround_m, strict_out, lines)
     photos = segment_photos([(s.start, s.end) for s in strict], geo.trigger_distance_m)
     if coverage_fraction(area, photos, geo.footprint_side_m, geo.footprint_front_m) >= 0.997:
         return strict
@@ -235,10 +265,12 @@ def plan_survey(boundary: Boundary, req: SurveyRequest, dem: Dem | None = None, 
     nofly = unary_union([reproject_geometry(a.polygon, WGS84, crs).buffer(req.no_fly_margin_m) for a in no_fly])
     keep_out = None if nofly.is_empty else nofly
     areas = []
+    lines: dict[int, QgcLines] = {}
     for a in boundary.fields:
         area = reproject_geometry(a.polygon, WGS84, crs).difference(excl).difference(nofly)
         if not area.is_empty and area.area > 1.0:
             areas.append((a.name, area))
+            lines[id(area)] = qgc_lines(a.polygon, crs)
     if not areas:
         raise InputError("nothing left to survey: every field lies inside exclusion or no-fly zones")
     ordered, here, angles, segments = [], home_xy, {}, []
@@ -246,18 +278,30 @@ def plan_survey(boundary: Boundary, req: SurveyRequest, dem: Dem | None = None, 
     while todo:
         name, area = min(todo, key=lambda na: na[1].distance(Point(here)))
         todo.remove((name, area))
-        angle = req.angle_deg if req.angle_deg is not None else best_angle(
-            area, geo.lane_spacing_m, kin, here, req.turnaround_m, keep_out)[0]
-        segs = _field_segments(area, geo, angle, here, req.turnaround_m, keep_out)
-        angles[name] = round(angle % 180.0, 2)
+        centre = area.centroid
+        if req.angle_deg is not None:
+            lon_c, lat_c = Transformer.from_crs(crs, WGS84, always_xy=True).transform(centre.x, centre.y)
+            angle = grid_angle_deg(req.angle_deg, crs, lon_c, lat_c)
+        else:
+            def route_time(points: list[tuple[float, float]], origin: tuple[float, float] = here) -> float:
+                rel = [(x - origin[0], y - origin[1], geo.altitude_m) for x, y in points]
+                return flight_phases(rel, geo.altitude_m, speed, req.copter)["total"]
+
+            angle = best_angle(area, geo.lane_spacing_m, kin, here, req.turnaround_m, keep_out,
+                               qgc_lines=lines[id(area)], route_time_s=route_time)[0]
+        segs = _field_segments(area, geo, angle, here, req.turnaround_m, keep_out, lines[id(area)])
+        angles[name] = round(qgc_angle_deg(angle, crs, centre.x, centre.y), 2)
         ordered.append(area)
         segments += segs
         if segs:
             here = segs[-1].lead_out
-    chunks = _chunks(segments)
+    chunks = _chunks(segments, shot_spacing_m(geo.trigger_distance_m, speed, req.copter))
     ground = dem.ground_fn(crs) if dem is not None else None
     mission, pts3d = build_mission(chunks, home_xy, crs, req, geo, speed, ground, keep_out)
-    flight_time = path_time_s(pts3d, kin)
+    home_z = pts3d[0][2]
+    route_rel = [(x - pts3d[0][0], y - pts3d[0][1], z - home_z) for x, y, z in pts3d[1:-1]]
+    phases = flight_phases(route_rel, geo.altitude_m, speed, req.copter)
+    flight_time = phases["total"]
     checks = replace(req.checks, flight_time_s=flight_time)
     issues += check_mission(mission, checks, dem, no_fly)
     sorties: list[Sortie] = []
@@ -266,7 +310,7 @@ def plan_survey(boundary: Boundary, req: SurveyRequest, dem: Dem | None = None, 
     z_of = (lambda x, y: pts3d[0][2] + geo.altitude_m) if ground is None else None
     chunks3 = [[(x, y, (z_of(x, y) if z_of else _z(ground, x, y) + geo.altitude_m)) for x, y in c] for c in chunks]
     try:
-        sorties = split_sorties(home3, chunks3, req.battery, kin)
+        sorties = split_sorties(home3, chunks3, req.battery, kin, req.copter)
     except ValueError as exc:
         issues.append(Issue("error", "battery", str(exc)))
     if len(sorties) > 1:
@@ -302,12 +346,14 @@ def plan_survey(boundary: Boundary, req: SurveyRequest, dem: Dem | None = None, 
         "speed_m_s": round(speed, 2),
         "speed_limits_m_s": {k: round(v, 2) for k, v in limits.items()},
         "exposure_s_assumed": req.exposure_s,
-        "grid_angle_deg_ccw_from_east": angles,
+        "grid_angle_deg_qgc": angles,  # QGC Survey angle: transects, degrees clockwise from true north
         "turnaround_m": req.turnaround_m,
         "photo_count": len(photos),
         "coverage_fraction": round(cover, 5),
         "flight_distance_m": round(path_length_m(pts3d), 1),
         "flight_time_s": round(flight_time, 1),
+        "flight_phases_s": {k: round(v, 1) for k, v in phases.items() if k != "total"},
+        "copter_params": asdict(req.copter),
         "agl_min_m": round(agl_lo, 1),
         "agl_max_m": round(agl_hi, 1),
         "dem": None if dem is None else {"source": dem.source, "elevation_unit": dem.unit},

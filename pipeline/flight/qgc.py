@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core.mission import Mission
 from pipeline.errors import SceneNotFoundError
 from pipeline.flight.errors import MissionFileError
-from pipeline.flight.mission import Mission
 from pipeline.flight.qgc_plan import parse_plan, plan_dict, read_plan, write_plan
 from pipeline.flight.wpl import parse_waypoints, read_waypoints, waypoints_text, write_waypoints
 

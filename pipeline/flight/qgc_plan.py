@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.common.atomic import atomic_write_json
+from pipeline.core.mission import FenceCircle, FencePolygon, Frame, Mission, MissionItem
 from pipeline.flight.complex_items import expand_complex_item
 from pipeline.flight.errors import MissionFileError
-from pipeline.flight.mission import FenceCircle, FencePolygon, Frame, Mission, MissionItem
+from pipeline.flight.simple_items import float_or_nan as _float
+from pipeline.flight.simple_items import parse_simple_item
 
 #: MAV_AUTOPILOT values QGC writes as ``firmwareType``.
 FIRMWARE_TYPES = {"ardupilot": 3, "px4": 12, "generic": 0}
@@ -78,31 +80,6 @@ def write_plan(mission: Mission, path: Path | str) -> Path:
     return atomic_write_json(path, plan_dict(mission), indent=4)
 
 
-def _float(value: Any, default: float = math.nan) -> float:
-    return default if value is None else float(value)
-
-
-def parse_simple_item(doc: dict[str, Any], where: str) -> MissionItem:
-    """One QGC ``SimpleItem`` (mission v2 7-param form or the old 4-param + ``coordinate`` form)."""
-    try:
-        command, frame = int(doc["command"]), int(doc["frame"])
-        params = list(doc.get("params", []))
-        if "coordinate" in doc:  # old form: 4 params + [lat, lon, alt]
-            params = params[:4] + list(doc["coordinate"])
-        if len(params) != 7:
-            raise MissionFileError(f"{where}: expected 7 params (p1-p4, lat, lon, alt), got {len(params)}")
-        p = [_float(v) for v in params]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MissionFileError(f"{where}: malformed SimpleItem ({exc!r}); needs command, frame and params") from exc
-    alt = p[6]
-    if math.isnan(alt) and doc.get("Altitude") is not None:
-        # QGC leaves alt null for "calculated above terrain" items until terrain is known:
-        # keep the intent as a terrain-frame altitude.
-        alt, frame = float(doc["Altitude"]), int(Frame.GLOBAL_TERRAIN_ALT)
-    lat, lon = (0.0 if math.isnan(p[4]) else p[4]), (0.0 if math.isnan(p[5]) else p[5])
-    return MissionItem(command, frame, (p[0], p[1], p[2], p[3]), lat, lon, alt, bool(doc.get("autoContinue", True)))
-
-
 def _fence(doc: Any, source: str) -> tuple[tuple[FencePolygon, ...], tuple[FenceCircle, ...]]:
     if not isinstance(doc, dict):
         return (), ()
@@ -157,7 +134,9 @@ def parse_plan(doc: Any, source: str = "<plan>") -> Mission:
     firmware = {v: k for k, v in FIRMWARE_TYPES.items()}.get(int(mission.get("firmwareType", 0)), "generic")
     vehicle = VEHICLE_KINDS.get(int(mission.get("vehicleType", 2)), "multirotor")
     speed = mission.get("hoverSpeed" if vehicle == "multirotor" else "cruiseSpeed") or 5.0
-    return Mission(tuple(items), home, polys, circles, rally, vehicle, firmware, float(speed))
+    home_source = ("plannedHomePosition of the plan" if home is not None
+                   else "none: the plan's plannedHomePosition is missing or 0, 0")
+    return Mission(tuple(items), home, polys, circles, rally, vehicle, firmware, float(speed), home_source)
 
 
 def read_plan(path: Path | str) -> Mission:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from shapely.geometry.base import BaseGeometry
 
-from pipeline.flight.grid import XY, Segment, lawnmower, route_points
+from pipeline.flight.grid import XY, QgcLines, Segment, lawnmower, route_points
 
 TURN_THRESHOLD_DEG = 15.0
 
@@ -103,15 +103,21 @@ def best_angle(
     turnaround_m: float = 0.0,
     keep_out: BaseGeometry | None = None,
     step_deg: float = 5.0,
+    qgc_lines: QgcLines | None = None,
+    route_time_s: Callable[[list[XY]], float] | None = None,
 ) -> tuple[float, float]:
     """The grid angle (degrees from east, in [0, 180)) with the shortest flight time, and that time.
 
-    Tries :func:`candidate_angles`, then refines ±``step_deg`` around the best in 1° steps.
+    Tries :func:`candidate_angles`, then refines ±``step_deg`` around the best in 1° steps. With
+    ``route_time_s`` (time of the transect points in flying order, home excluded) that model
+    replaces :func:`survey_time_s`, so the planner can rank angles by the flight time it reports.
     """
 
     def cost(angle: float) -> float:
-        segs = lawnmower(area, spacing, angle, home, turnaround_m, keep_out)
-        return survey_time_s(segs, home, kin) if segs else math.inf
+        segs = lawnmower(area, spacing, angle, home, turnaround_m, keep_out, qgc_lines)
+        if not segs:
+            return math.inf
+        return route_time_s(route_points(segs)) if route_time_s is not None else survey_time_s(segs, home, kin)
 
     scored = {a: cost(a) for a in candidate_angles(area, step_deg)}
     best = min(scored, key=lambda a: scored[a])

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from affine import Affine
 from pyproj import CRS, Transformer
+from scipy.ndimage import map_coordinates
 
 from pipeline.errors import GeoreferenceError, SceneNotFoundError
 
@@ -64,16 +65,11 @@ class Dem:
         row = inv.d * x + inv.e * y + inv.f - 0.5
         h, w = self.elevation_m.shape
         c0, r0 = np.floor(col).astype(int), np.floor(row).astype(int)
-        fc, fr = col - c0, row - r0
         out = np.full(np.shape(col), np.nan)
         ok = (c0 >= 0) & (r0 >= 0) & (c0 + 1 < w) & (r0 + 1 < h)
-        if ok.any():
-            z = self.elevation_m
-            a, b = z[r0[ok], c0[ok]], z[r0[ok], c0[ok] + 1]
-            c, d = z[r0[ok] + 1, c0[ok]], z[r0[ok] + 1, c0[ok] + 1]
-            top = a * (1 - fc[ok]) + b * fc[ok]
-            bottom = c * (1 - fc[ok]) + d * fc[ok]
-            out[ok] = top * (1 - fr[ok]) + bottom * fr[ok]
+        if ok.any():  # linear spline = bilinear; a no-data (NaN) neighbour gives NaN
+            out[ok] = map_coordinates(self.elevation_m, np.vstack([row[ok], col[ok]]), order=1, mode="nearest",
+                                      prefilter=False)
         return out
 
     def ground_fn(self, crs: CRS | str | int) -> GroundFn:

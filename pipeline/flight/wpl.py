@@ -1,8 +1,12 @@
 """``QGC WPL 110`` waypoint files (Mission Planner / ArduPilot format).
 
 One tab-separated row per item: ``seq current frame command p1 p2 p3 p4 lat lon alt
-autocontinue``. Row 0 is the home position (absolute altitude); ``#`` lines are
-comments.
+autocontinue``; ``#`` lines are comments. Mission Planner's convention, as ArduPilot's
+wiki writes the format: row 0 is the home position, a ``NAV_WAYPOINT`` (16) with an
+absolute altitude. A file whose row 0 is another command (a ``NAV_TAKEOFF``, as in
+MAVSDK's ``mission_planner_sample.txt``) has no home row: that row is kept as the first
+mission item and the plan has no home (:attr:`Mission.home_source` says which case
+applied, and ``plan check`` prints it).
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ import math
 from pathlib import Path
 
 from pipeline.common.atomic import atomic_write_text
+from pipeline.core.mission import Cmd, Frame, Mission, MissionItem
 from pipeline.flight.errors import MissionFileError
-from pipeline.flight.mission import Cmd, Frame, Mission, MissionItem
 
 WPL_HEADER = "QGC WPL 110"
 
@@ -55,6 +59,7 @@ def parse_waypoints(text: str, source: str = "<text>") -> Mission:
         )
     rows: list[MissionItem] = []
     home: tuple[float, float, float] | None = None
+    home_source = ""
     for lineno, line in lines[1:]:
         cells = line.split("\t") if "\t" in line else line.split()
         if len(cells) != 12:
@@ -65,15 +70,21 @@ def parse_waypoints(text: str, source: str = "<text>") -> Mission:
             autocontinue = int(float(cells[11])) != 0
         except ValueError as exc:
             raise MissionFileError(f"{source}:{lineno}: a field is not a number ({exc}): {line!r}") from exc
-        if seq == 0 and not rows and home is None:
+        if seq == 0 and not rows and not home_source and command == int(Cmd.NAV_WAYPOINT):
+            home_source = f"row 0 of the QGC WPL file (line {lineno})"
             if nums[4] != 0.0 or nums[5] != 0.0:
                 home = (nums[4], nums[5], nums[6])
+            else:
+                home_source += ", all zero: no planned home"
             continue
+        if not rows and not home_source:
+            home_source = (f"none: row 0 (line {lineno}) is command {command}, not a NAV_WAYPOINT home, "
+                           "and is kept as mission item 1")
         rows.append(MissionItem(command, frame, (nums[0], nums[1], nums[2], nums[3]), nums[4], nums[5], nums[6],
                                 autocontinue))
     if not rows:
         raise MissionFileError(f"{source}: the waypoint file has no mission items after the header and home row")
-    return Mission(items=tuple(rows), home=home)
+    return Mission(items=tuple(rows), home=home, home_source=home_source)
 
 
 def read_waypoints(path: Path | str) -> Mission:

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.common.atomic import atomic_dir, atomic_write_json
+from pipeline.common.atomic import atomic_dir, atomic_write_json, check_output_folder
 from pipeline.errors import InputError
 from pipeline.ingest.engine import EngineSettings, compute_index_rasters, plan_pass
 from pipeline.ingest.field_stats import field_statistics, load_fields, write_field_stats
 from pipeline.ingest.indices import DEFAULT_INDICES, resolve_indices
 from pipeline.ingest.orthomosaic import open_orthomosaic
-from pipeline.ingest.sensors import get_sensor
+from pipeline.ingest.reflectance import check_reflectance
+from pipeline.ingest.sensor_file import resolve_sensor
 
 MANIFEST_NAME = "indices.json"
 #: COG codecs accepted for index rasters (float32; LERC variants are lossy and excluded).
@@ -91,6 +92,7 @@ class IndicesResult:
     rasters: Mapping[str, Path]
     stats: tuple[Path, ...]
     manifest: Path
+    warnings: tuple[str, ...] = ()
 
 
 def parse_thresholds(text: str | None) -> dict[str, float]:
@@ -110,14 +112,6 @@ def parse_thresholds(text: str | None) -> dict[str, float]:
     if bad:
         raise InputError(f"--stress-threshold items {', '.join(bad)} are not NAME=NUMBER (e.g. ndvi=0.5,ndre=0.2)")
     return out
-
-
-def _check_out(out: Path) -> None:
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST_NAME).is_file())):
-        raise InputError(
-            f"--out {str(out)!r} exists and is not an empty folder or a previous indices output; "
-            "choose a new folder (it is replaced as a whole)"
-        )
 
 
 @contextmanager
@@ -145,15 +139,18 @@ def run_indices(
     workers: int | None = None,
     compress: str | None = None,
     show_progress: bool | None = None,
+    overwrite: bool = False,
 ) -> IndicesResult:
     """Compute index COGs ``out/<index>.tif`` and, with ``fields``, ``out/field_stats.{csv,geojson}``.
 
     Args:
         scene: Multi-band GeoTIFF, folder of per-band GeoTIFFs, or glob of them.
-        sensor: Sensor registry name (``rededge-mx``...).
-        out: Output folder (created; replaced as a whole when it holds a previous run).
+        sensor: Sensor registry name (``rededge-mx``, ``rgb``...) or a sensor YAML/JSON file.
+        out: Output folder (created; replaced as a whole when it holds a previous ``indices`` output, refused
+            when it holds anything else unless ``overwrite``; see :func:`pipeline.common.atomic.atomic_dir`).
         indices: Index names (default: ``config.indices``).
-        scale: Divisor to reflectance for integer (or scaled float) input.
+        scale: DIVISOR to reflectance (reflectance = sample / scale); GDAL scale/offset metadata in the
+            file is honoured instead (see :mod:`pipeline.ingest.orthomosaic`).
         fields: GeoJSON field polygons (any CRS; WGS84 unless a legacy ``crs`` member says otherwise).
         bands: Band names in file order, overriding the sensor's.
         thresholds: Stress thresholds overriding ``config.stress_thresholds``.
@@ -167,8 +164,9 @@ def run_indices(
     """
     config = config or IngestConfig()
     out = Path(out)
-    spec = get_sensor(sensor)
+    spec = resolve_sensor(sensor)
     ortho = open_orthomosaic(scene, spec, bands=bands, scale=scale)
+    ortho = check_reflectance(ortho, str(scene), scale)
     resolved = resolve_indices(list(indices or config.indices), ortho.sensor)
     limits = {k.lower(): float(v) for k, v in {**config.stress_thresholds, **(thresholds or {})}.items()}
     limits = {r.name: limits[r.name.lower()] for r in resolved if r.name.lower() in limits}
@@ -177,11 +175,11 @@ def run_indices(
         raise InputError(f"--stress-threshold names {', '.join(stray)}, which are not among the computed indices "
                          f"({', '.join(r.name for r in resolved)})")
     polygons = load_fields(fields, ortho.crs, ortho.bounds) if fields is not None else None
-    _check_out(out)
+    check_output_folder(out, "indices", overwrite)
     settings = config.engine(workers, compress)
     windows = len(plan_pass(ortho, settings)[1])
     show = sys.stderr.isatty() if show_progress is None else show_progress
-    with atomic_dir(out) as tmp, _progress(windows, show) as progress:
+    with atomic_dir(out, "indices", overwrite) as tmp, _progress(windows, show) as progress:
         tmp.chmod(0o755)  # mkdtemp makes 0700 folders; outputs are meant to be shared
         rasters = compute_index_rasters(ortho, resolved, tmp, settings, progress)
         stats: list[Path] = []
@@ -190,7 +188,9 @@ def run_indices(
             stats = write_field_stats(tmp, rows, polygons, ortho.crs)
         manifest: dict[str, Any] = {
             "scene": str(scene), "sensor": ortho.sensor.name, "bands": list(ortho.sensor.band_names),
-            "scale": ortho.scale, "crs": ortho.crs.to_string(), "width": ortho.width, "height": ortho.height,
+            "scale": ortho.scale, "scaling": ortho.scaling,
+            "band_scaling": {s.band: {"gain": s.gain, "offset": s.offset} for s in ortho.sources},
+            "crs": ortho.crs.to_string(), "width": ortho.width, "height": ortho.height,
             "indices": {r.name: {"file": p.name, "formula": r.formula, "reference": r.reference}
                         for r, p in zip(resolved, rasters.values(), strict=True)},
             "stress_thresholds": limits,
@@ -198,4 +198,4 @@ def run_indices(
         }
         atomic_write_json(tmp / MANIFEST_NAME, manifest)
     return IndicesResult(out, {k: out / p.name for k, p in rasters.items()}, tuple(out / p.name for p in stats),
-                         out / MANIFEST_NAME)
+                         out / MANIFEST_NAME, ortho.warnings)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.common.cli_options import params_option, read_params
+from pipeline.common.cli_options import overwrite_option, params_option, read_params
 from pipeline.config import section
 from pipeline.ingest.captures.cli import register_captures
 
@@ -24,12 +24,16 @@ def register(app: typer.Typer) -> None:
     @app.command("indices")
     def indices_command(
         scene: str = typer.Argument(..., help="Multi-band GeoTIFF, folder of per-band GeoTIFFs, or a glob of them."),
-        sensor: str = typer.Option(..., "--sensor", help="Sensor: rededge-mx, rededge-p, altum-pt, p4m, m3m."),
+        sensor: str = typer.Option(..., "--sensor", help="Sensor: rededge-mx, rededge-p, altum-pt, p4m, m3m, rgb, "
+                                   "p4rtk, m3e, or a sensor YAML/JSON file (bands, scale, nodata)."),
         out: Path = typer.Option(..., "--out", help="Output folder (created; must be new, empty or a previous run)."),
+        overwrite: bool = overwrite_option(),
         indices: str | None = typer.Option(
-            None, "--indices", help="Comma-separated: ndvi,ndre,gndvi,savi,osavi,evi2,cire,cigreen,mcari,mtci or "
-            "spyndex:NAME (default: params ingest.indices)."),
-        scale: float | None = typer.Option(None, "--scale", help="Divide samples by this to get reflectance."),
+            None, "--indices", help="Comma-separated: ndvi,ndre,gndvi,savi,osavi,evi2,cire,cigreen,mcari,mtci or any "
+            "Awesome Spectral Indices name (gli, ngrdi; spyndex:NAME) (default: params ingest.indices)."),
+        scale: float | None = typer.Option(
+            None, "--scale", help="DIVISOR: reflectance = sample / DIVISOR (e.g. 10000). Not GDAL's multiplier: "
+            "a file's own GDAL scale/offset metadata is applied without --scale."),
         fields: Path | None = typer.Option(None, "--fields", help="GeoJSON field polygons for per-field statistics."),
         bands: str | None = typer.Option(None, "--bands", help="Band names in file order, e.g. blue,green,red,nir."),
         stress_threshold: str | None = typer.Option(
@@ -45,6 +49,9 @@ def register(app: typer.Typer) -> None:
         result = run_indices(
             scene, sensor, out, indices=_split(indices), scale=scale, fields=fields, bands=_split(bands),
             thresholds=parse_thresholds(stress_threshold), config=config, workers=workers, compress=compress,
+            overwrite=overwrite,
         )
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
         for path in [*result.rasters.values(), *result.stats, result.manifest]:
             typer.echo(str(path))

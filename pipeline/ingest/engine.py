@@ -143,7 +143,7 @@ def _read_window(ortho: Orthomosaic, readers: _Readers, bands: Sequence[str], wi
                 f"cannot read {str(path)!r} at rows {window.row_off}-{window.row_off + window.height} ({detail}); "
                 "the file is truncated or corrupt, re-export it"
             ) from exc
-        refl = ortho.to_reflectance(samples[: len(group)], [s.nodata for s in group])
+        refl = ortho.to_reflectance(samples[: len(group)], group)
         if alpha is not None:
             refl[:, samples[-1] == 0] = np.nan
         out.update({s.band: refl[i] for i, s in enumerate(group)})
@@ -247,7 +247,8 @@ def compute_index_rasters(
             paths[0], paths[1:], width=ortho.width, height=ortho.height, crs=ortho.crs,
             transform=ortho.transform, description=r.name,
             tags={"INDEX": r.name, "FORMULA": r.formula, "REFERENCE": r.reference, "SENSOR": ortho.sensor.name,
-                  "SOURCE_SCALE": str(ortho.scale or 1.0)}, blocksize=settings.blocksize), encoding="utf-8")
+                  "SOURCE_SCALE": str(ortho.scale or 1.0), "SOURCE_SCALING": ortho.scaling},
+            blocksize=settings.blocksize), encoding="utf-8")
         finals[r.name] = out_dir / f"{r.file_stem}.tif"
     converters = min(workers, len(indices))
     with rasterio.Env(GDAL_CACHEMAX=settings.cache_mb), ThreadPoolExecutor(max_workers=converters) as pool:

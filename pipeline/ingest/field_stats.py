@@ -15,7 +15,6 @@ import io
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,71 +22,33 @@ import numpy as np
 import rasterio
 import rasterio.features
 import rasterio.windows
-from pyproj import CRS, Geod
+from pyproj import CRS
 from shapely.geometry import box
-from shapely.geometry.base import BaseGeometry
 
 from pipeline.common.atomic import atomic_write_text
-from pipeline.common.geo import read_geojson_features, reproject_geometry, write_geojson_features
-from pipeline.errors import GeoreferenceError, InputError
+from pipeline.common.geo import write_geojson_features
+from pipeline.core.fields import Field
+from pipeline.core.io import read_fields
+from pipeline.errors import GeoreferenceError
 
 log = logging.getLogger(__name__)
 
 STAT_COLUMNS: tuple[str, ...] = ("mean", "median", "std", "p10", "p90", "valid_pixels", "stress_threshold",
                                  "stress_share")
 CSV_COLUMNS: tuple[str, ...] = ("field_id", "index", "area_ha", *STAT_COLUMNS)
-ID_KEYS: tuple[str, ...] = ("field_id", "id", "name")
-
-
-@dataclass(frozen=True)
-class Field:
-    """A field polygon in the raster's CRS.
-
-    Attributes:
-        field_id: From the ``field_id`` (or ``id``, ``name``) property, else ``field-<n>``.
-        geometry: Polygon in the raster CRS.
-        properties: The feature's original properties.
-        area_ha: Polygon area in hectares.
-    """
-
-    field_id: str
-    geometry: BaseGeometry
-    properties: Mapping[str, Any]
-    area_ha: float
-
-
-def area_hectares(geom: BaseGeometry, crs: CRS) -> float:
-    """Area of ``geom`` (in ``crs``) in hectares; geodesic (WGS84 ellipsoid) for geographic CRSs."""
-    if crs.is_geographic:
-        area_m2, _ = Geod(ellps="WGS84").geometry_area_perimeter(geom)
-        return abs(area_m2) / 1e4
-    unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
-    return float(geom.area) * unit * unit / 1e4
 
 
 def load_fields(path: Path | str, raster_crs: Any, raster_bounds: tuple[float, float, float, float]) -> list[Field]:
-    """Read field polygons, reproject them to the raster CRS and check that they overlap it.
+    """Read a field layer by the core rule (:func:`pipeline.core.io.read_fields`), reproject it to the
+    raster CRS and check that it overlaps the raster.
 
     Raises:
-        InputError: the file is not GeoJSON, has no features or a non-polygon feature.
+        InputError: the layer breaks the field rule (every problem listed).
         GeoreferenceError: no field overlaps the raster.
     """
-    features, src_crs = read_geojson_features(path)
-    if not features:
-        raise InputError(f"fields file {str(path)!r} holds no features; expected field polygons")
     dst_crs = CRS.from_user_input(raster_crs)
+    fields = list(read_fields(path).to_crs(dst_crs))
     footprint = box(*raster_bounds)
-    fields: list[Field] = []
-    bad = [i for i, (g, _) in enumerate(features) if g.geom_type not in ("Polygon", "MultiPolygon")]
-    if bad:
-        raise InputError(f"fields file {str(path)!r}: features {bad} are not polygons; fields must be (Multi)Polygons")
-    for i, (geom, props) in enumerate(features):
-        projected = reproject_geometry(geom if geom.is_valid else geom.buffer(0), src_crs, dst_crs)
-        fid = next((str(props[k]) for k in ID_KEYS if props.get(k) not in (None, "")), f"field-{i + 1}")
-        taken = {f.field_id for f in fields}
-        if fid in taken:
-            fid = next(f"{fid}-{n}" for n in range(2, len(features) + 2) if f"{fid}-{n}" not in taken)
-        fields.append(Field(fid, projected, props, area_hectares(projected, dst_crs)))
     outside = [f.field_id for f in fields if not f.geometry.intersects(footprint)]
     if len(outside) == len(fields):
         raise GeoreferenceError(

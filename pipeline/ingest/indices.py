@@ -13,20 +13,20 @@ Symbols below: B blue, G green, R red, RE red edge (~717-730 nm), N near infrare
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import difflib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 
-from pipeline.errors import InputError, unknown_name
+from pipeline.errors import InputError, UnknownNameError
+from pipeline.ingest.index_types import SPYNDEX_PREFIX, BandArrays, IndexFunction, ResolvedIndex
 from pipeline.ingest.sensors import Sensor, get_sensor
+from pipeline.ingest.spyndex_bridge import catalogue_names, find_spyndex, resolve_spyndex
 
-#: Prefix selecting an index of the Awesome Spectral Indices catalogue (via spyndex).
-SPYNDEX_PREFIX = "spyndex:"
-
-BandArrays = Mapping[str, np.ndarray]
-IndexFunction = Callable[[BandArrays], np.ndarray]
+__all__ = ["DEFAULT_INDICES", "INDICES", "SPYNDEX_PREFIX", "BandArrays", "IndexFunction", "ResolvedIndex",
+           "SpectralIndex", "compute_indices", "evaluate", "known_index_names", "resolve_indices", "safe_ratio"]
 
 
 @dataclass(frozen=True)
@@ -141,52 +141,41 @@ INDICES: Mapping[str, SpectralIndex] = MappingProxyType(
 DEFAULT_INDICES: tuple[str, ...] = ("ndvi", "ndre", "gndvi", "savi", "osavi", "evi2")
 
 
-@dataclass(frozen=True)
-class ResolvedIndex:
-    """An index request resolved against a sensor.
-
-    Attributes:
-        name: Canonical request name (``ndvi`` or ``spyndex:NDVI``).
-        bands: Canonical band names read.
-        function: Pure function of the band mapping.
-        formula: Formula text for metadata.
-        reference: Citation for metadata.
-    """
-
-    name: str
-    bands: tuple[str, ...]
-    function: IndexFunction
-    formula: str
-    reference: str
-
-    @property
-    def file_stem(self) -> str:
-        """Output file stem (``ndvi``, ``spyndex_NDVI``)."""
-        return self.name.replace(":", "_")
-
-
 def known_index_names() -> list[str]:
     """Names accepted by ``--indices`` (registry names plus the spyndex form)."""
     return [*INDICES, f"{SPYNDEX_PREFIX}NAME"]
 
 
+def _close_matches(name: str) -> list[str]:
+    """Up to 5 index names resembling ``name`` (our registry, then spyndex's catalogue)."""
+    ours = difflib.get_close_matches(name.lower(), list(INDICES), n=5, cutoff=0.6)
+    theirs = {k.lower(): k for k in catalogue_names()}
+    more = [theirs[m] for m in difflib.get_close_matches(name.lower(), list(theirs), n=5, cutoff=0.6)]
+    return list(dict.fromkeys([*ours, *(m for m in more if m.lower() not in ours)]))[:5]
+
+
 def resolve_indices(names: Sequence[str], sensor: Sensor) -> list[ResolvedIndex]:
     """Resolve index names for ``sensor``, reporting every bad name at once.
 
+    Name rule: ``spyndex:NAME`` is the Awesome Spectral Indices catalogue; a bare name is our
+    registry (:data:`INDICES`, case-insensitive) first, else the catalogue's index of that name
+    case-insensitively (``gli`` -> ``GLI``, ``ngrdi`` -> ``NGRDI``).
+
     Raises:
-        UnknownNameError: a name is neither in :data:`INDICES` nor a spyndex index.
+        UnknownNameError: a name is in neither (the message lists close matches).
         InputError: an index needs a band the sensor lacks, or a name repeats.
     """
-    from pipeline.ingest.spyndex_bridge import resolve_spyndex
-
     resolved: list[ResolvedIndex] = []
     unknown: list[str] = []
     problems: list[str] = []
     for raw in names:
         name = raw.strip()
-        if name.lower().startswith(SPYNDEX_PREFIX):
+        if name.lower().startswith(SPYNDEX_PREFIX) or (name.lower() not in INDICES and find_spyndex(name)):
+            bare = name[len(SPYNDEX_PREFIX):] if name.lower().startswith(SPYNDEX_PREFIX) else name
             try:
-                resolved.append(resolve_spyndex(name[len(SPYNDEX_PREFIX):], sensor))
+                resolved.append(resolve_spyndex(bare, sensor))
+            except UnknownNameError:
+                unknown.append(name)
             except InputError as exc:
                 problems.append(str(exc))
             continue
@@ -203,7 +192,11 @@ def resolve_indices(names: Sequence[str], sensor: Sensor) -> list[ResolvedIndex]
             continue
         resolved.append(ResolvedIndex(spec.name, spec.bands, spec.function, spec.formula, spec.reference))
     if unknown:
-        raise unknown_name("index", ", ".join(unknown), known_index_names())
+        hints = [f"{n!r} (close: {', '.join(_close_matches(n.removeprefix(SPYNDEX_PREFIX))) or 'none'})"
+                 for n in unknown]
+        raise UnknownNameError(
+            f"unknown index {', '.join(hints)}; use one of {', '.join(INDICES)} or any index of the Awesome "
+            "Spectral Indices catalogue by name (e.g. gli, ngrdi, spyndex:NDVI)")
     if problems:
         raise InputError("; ".join(problems))
     seen = [r.name for r in resolved]

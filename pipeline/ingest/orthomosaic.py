@@ -6,10 +6,21 @@ Band order rule (first that applies): ``--bands`` names; else the file's band
 descriptions when they are exactly the sensor's band names in some order; else
 the sensor's file order.
 
-Scale rule: float input is reflectance already (``--scale`` divides it if given);
-integer input is divided by ``--scale``, else by the sensor's default
-``reflectance_scale`` (MicaSense: 32768); with neither it is an error, since raw
-integers are not reflectance.
+Scale rule (first that applies), giving ``value = DN x gain + offset`` per band:
+
+1. the file declares GDAL per-band scale/offset metadata (``gdal_edit.py -scale
+   -offset``; GDAL's convention is value = DN x scale + offset, a multiplier):
+   it is honoured and ``--scale`` is refused as ambiguous;
+2. ``--scale D`` is a DIVISOR: reflectance = DN / D (10000 when reflectance 1.0
+   is stored as 10000; a GDAL-style multiplier such as 0.0001 is caught by the
+   plausibility check below and the message names 10000);
+3. float input is reflectance already;
+4. integer input is divided by the sensor's default ``reflectance_scale``
+   (MicaSense: 32768); with none it is an error, since raw integers are not reflectance.
+
+Then a sample of every band is scaled and checked
+(:func:`pipeline.ingest.reflectance.check_reflectance`): reflectance above 1.5 or
+negative is refused naming the likely intended ``--scale``.
 
 Per-band files (a folder or a glob) are recognised by the band name at the end of
 the file stem: ``*_blue.tif``, ``*_nir.tif``, Pix4D's
@@ -22,7 +33,7 @@ import glob
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +64,8 @@ class BandSource:
     path: Path
     index: int
     nodata: float | None
+    gain: float = 1.0
+    offset: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -67,9 +80,11 @@ class Orthomosaic:
         transform: Pixel-to-CRS affine transform.
         crs: Raster CRS.
         dtype: Sample type of the input (``float32``, ``uint16``...).
-        scale: Divisor turning samples into reflectance (``None``: none).
+        scale: Divisor turning samples into reflectance (``None``: none, or GDAL metadata).
         block_shape: Internal ``(rows, cols)`` block of the first file.
         alpha: The file's alpha band (0 = nodata), as OpenDroneMap writes one after the spectral bands.
+        scaling: Which scale rule applied (``gdal metadata``, ``--scale``, ``sensor default``, ``none``).
+        warnings: What the user should know about the values (8-bit input...).
     """
 
     sources: tuple[BandSource, ...]
@@ -82,6 +97,8 @@ class Orthomosaic:
     scale: float | None
     block_shape: tuple[int, int]
     alpha: BandSource | None = None
+    scaling: str = "none"
+    warnings: tuple[str, ...] = ()
 
     @property
     def paths(self) -> tuple[Path, ...]:
@@ -94,14 +111,16 @@ class Orthomosaic:
         west, south, east, north = rasterio.transform.array_bounds(self.height, self.width, self.transform)
         return (float(west), float(south), float(east), float(north))
 
-    def to_reflectance(self, samples: np.ndarray, nodata: Sequence[float | None]) -> np.ndarray:
-        """Turn a ``(bands, rows, cols)`` block of samples into float32 reflectance with NaN nodata."""
+    def to_reflectance(self, samples: np.ndarray, sources: Sequence[BandSource]) -> np.ndarray:
+        """A ``(bands, rows, cols)`` block of ``sources`` as float32 reflectance (DN x gain + offset), NaN nodata."""
         out = samples.astype(np.float32, copy=not np.issubdtype(samples.dtype, np.floating))
-        for i, value in enumerate(nodata):
-            if value is not None and not np.isnan(value):
-                out[i][samples[i] == value] = np.nan
-        if self.scale is not None:
-            out *= np.float32(1.0 / self.scale)
+        for i, src in enumerate(sources):
+            if src.nodata is not None and not np.isnan(src.nodata):
+                out[i][samples[i] == src.nodata] = np.nan
+            if src.gain != 1.0:
+                out[i] *= np.float32(src.gain)
+            if src.offset != 0.0:
+                out[i] += np.float32(src.offset)
         return out
 
 
@@ -145,19 +164,35 @@ def _check_georeferenced(path: Path, crs: CRS | None, transform: Affine) -> None
         )
 
 
-def _scale_for(path: Path, dtype: str, scale: float | None, sensor: Sensor) -> float | None:
+def _scale_for(path: Path, dtype: str, scale: float | None, sensor: Sensor) -> tuple[float | None, str]:
+    """The divisor and the rule that chose it (rules 2-4 of the module doc)."""
     if scale is not None:
-        if not scale > 0:
-            raise InputError(f"--scale {scale} must be a positive divisor (e.g. 32768 for MicaSense uint16 stacks)")
-        return scale
+        if not (scale > 0 and np.isfinite(scale)):
+            raise InputError(f"--scale {scale} must be a positive divisor (reflectance = sample / scale), "
+                             "e.g. 10000 or 32768 for MicaSense uint16 stacks")
+        return scale, "--scale"
     if np.issubdtype(np.dtype(dtype), np.floating):
-        return None
+        return None, "none"
     if sensor.reflectance_scale is None:
+        hint = "255 for 8-bit RGB" if np.dtype(dtype).itemsize == 1 else "10000 or 65535, whichever maps 1.0"
         raise InputError(
             f"{str(path)!r} holds {dtype} samples and sensor {sensor.name!r} has no default reflectance scale; "
-            "pass --scale (e.g. --scale 65535 when reflectance 1.0 is stored as 65535)"
+            f"pass --scale DIVISOR (reflectance = sample / DIVISOR; e.g. {hint})"
         )
-    return sensor.reflectance_scale
+    return sensor.reflectance_scale, "sensor default"
+
+
+def _gdal_scaling(path: Path, ds: rasterio.DatasetReader, indexes: Sequence[int],
+                  scale: float | None) -> list[tuple[float, float]] | None:
+    """Per-band (scale, offset) from GDAL metadata, or ``None`` when the file declares none (rule 1)."""
+    pairs = [(float(ds.scales[i - 1] or 1.0), float(ds.offsets[i - 1] or 0.0)) for i in indexes]
+    if all(p == (1.0, 0.0) for p in pairs):
+        return None
+    if scale is not None:
+        raise InputError(
+            f"{str(path)!r} declares GDAL scale/offset {pairs[0][0]:g}/{pairs[0][1]:g} (value = DN x scale + "
+            f"offset), which is applied already; drop --scale {scale:g}")
+    return pairs
 
 
 def _band_order(sensor: Sensor, bands: Sequence[str] | None, descriptions: Sequence[str | None]) -> Sensor:
@@ -203,9 +238,25 @@ def open_orthomosaic(
                 f"{text!r} has {ds.count} band(s) but {how} expects {len(ordered.bands)} "
                 f"({', '.join(ordered.band_names)}); pick the right --sensor or name the file's bands with --bands"
             )
-        sources = tuple(BandSource(n, path, i + 1, ds.nodatavals[i]) for i, n in enumerate(ordered.band_names))
-        return Orthomosaic(sources, ordered, ds.width, ds.height, ds.transform, ds.crs, ds.dtypes[0],
-                           _scale_for(path, ds.dtypes[0], scale, sensor), tuple(ds.block_shapes[0]), alpha)
+        sources = [BandSource(n, path, i + 1, ds.nodatavals[i]) for i, n in enumerate(ordered.band_names)]
+        pairs = _gdal_scaling(path, ds, [s.index for s in sources], scale)
+        scaled, divisor, how = _scaled(sources, pairs, path, ds.dtypes[0], scale, sensor)
+        return Orthomosaic(scaled, ordered, ds.width, ds.height, ds.transform, ds.crs, ds.dtypes[0],
+                           divisor, tuple(ds.block_shapes[0]), alpha, how)
+
+
+def _scaled(sources: Sequence[BandSource], pairs: Sequence[tuple[float, float]] | None, path: Path, dtype: str,
+            scale: float | None, sensor: Sensor) -> tuple[tuple[BandSource, ...], float | None, str]:
+    """Sources with their gain/offset (and the sensor's nodata where the file has none), divisor, rule."""
+    def nodata(src: BandSource) -> float | None:
+        return src.nodata if src.nodata is not None else sensor.nodata
+
+    if pairs is not None:
+        return (tuple(replace(s, nodata=nodata(s), gain=g, offset=o) for s, (g, o) in zip(sources, pairs, strict=True)),
+                None, "gdal metadata")
+    divisor, how = _scale_for(path, dtype, scale, sensor)
+    gain = 1.0 / divisor if divisor else 1.0
+    return tuple(replace(s, nodata=nodata(s), gain=gain) for s in sources), divisor, how
 
 
 def _open_band_files(
@@ -237,6 +288,7 @@ def _open_band_files(
             f"({', '.join(wanted.band_names)}), or use --bands to name the bands present"
         )
     sources: list[BandSource] = []
+    pairs: list[tuple[float, float]] = []
     grid: tuple[int, int, Affine, CRS] | None = None
     first: Path = by_band[wanted.band_names[0]][0]
     dtype, block = "float32", (512, 512)
@@ -255,6 +307,12 @@ def _open_band_files(
                     f"{str(first)!r} ({grid[0]}x{grid[1]}, {grid[3]}, {dtype}); band files must share one grid"
                 )
             sources.append(BandSource(name, path, 1, ds.nodatavals[0]))
+            pairs.append((float(ds.scales[0] or 1.0), float(ds.offsets[0] or 0.0)))
     assert grid is not None
-    return Orthomosaic(tuple(sources), wanted, grid[0], grid[1], grid[2], grid[3], dtype,
-                       _scale_for(first, dtype, scale, sensor), (int(block[0]), int(block[1])))
+    declared = None if all(p == (1.0, 0.0) for p in pairs) else pairs
+    if declared is not None and scale is not None:
+        raise InputError(f"{str(first)!r} and its sibling band files declare GDAL scale/offset (value = DN x "
+                         f"scale + offset), which is applied already; drop --scale {scale:g}")
+    scaled, divisor, how = _scaled(sources, declared, first, dtype, scale, sensor)
+    return Orthomosaic(scaled, wanted, grid[0], grid[1], grid[2], grid[3], dtype,
+                       divisor, (int(block[0]), int(block[1])), None, how)

@@ -42,7 +42,10 @@ class Sensor:
             (``None`` when the maker's tools export float reflectance only; integer
             input from such a sensor then needs an explicit ``--scale``). MicaSense
             stacks store reflectance x 32768 in uint16; DJI Terra exports float
-            reflectance, so DJI sensors have no default scale.
+            reflectance, so DJI multispectral sensors have no default scale. RGB cameras
+            use 255 (8-bit full scale), with a warning: their values are display
+            brightness, not reflectance.
+        nodata: Sample value meaning "no data" when the file declares none (``None``: the file's).
     """
 
     name: str
@@ -50,6 +53,7 @@ class Sensor:
     bands: tuple[Band, ...]
     bit_depth: int = 16
     reflectance_scale: float | None = None
+    nodata: float | None = None
 
     @property
     def band_names(self) -> tuple[str, ...]:
@@ -75,10 +79,17 @@ class Sensor:
             )
         if len(set(order)) != len(order):
             raise InputError(f"--bands {','.join(order)} repeats a band; name each band once")
-        return Sensor(self.name, self.title, tuple(by_name[n] for n in order), self.bit_depth, self.reflectance_scale)
+        return Sensor(self.name, self.title, tuple(by_name[n] for n in order), self.bit_depth, self.reflectance_scale,
+                      self.nodata)
 
 
 _B = Band
+#: Bayer RGB cameras: no maker publishes band figures for these; centres and widths are the typical
+#: peaks and half-maximum widths of consumer CMOS Bayer filters measured by Jiang, Liu, Gu & Süsstrunk
+#: 2013, "What is the space of spectral sensitivity functions for digital color cameras?", IEEE WACV
+#: (28 cameras: blue ~460 nm, green ~540 nm, red ~610 nm peaks; ~90-100 nm wide). DJI's Phantom 4 RTK
+#: (FC6310R, 1" CMOS) and Mavic 3 Enterprise (4/3 CMOS) wide cameras are such Bayer sensors.
+_BAYER_RGB = (_B("red", 610, 90), _B("green", 540, 100), _B("blue", 460, 90))  # file order R, G, B
 SENSORS: Mapping[str, Sensor] = MappingProxyType(
     {
         s.name: s
@@ -115,6 +126,9 @@ SENSORS: Mapping[str, Sensor] = MappingProxyType(
                 bit_depth=16,
                 reflectance_scale=None,
             ),
+            Sensor("rgb", "Generic RGB camera (Bayer CMOS, 8-bit)", _BAYER_RGB, bit_depth=8, reflectance_scale=255.0),
+            Sensor("p4rtk", "DJI Phantom 4 RTK (FC6310R RGB camera)", _BAYER_RGB, bit_depth=8, reflectance_scale=255.0),
+            Sensor("m3e", "DJI Mavic 3 Enterprise (wide RGB camera)", _BAYER_RGB, bit_depth=8, reflectance_scale=255.0),
             Sensor(
                 "m3m",
                 "DJI Mavic 3 Multispectral",
@@ -128,7 +142,7 @@ SENSORS: Mapping[str, Sensor] = MappingProxyType(
 
 
 def get_sensor(name: str) -> Sensor:
-    """Look a sensor up by registry name (case-insensitive)."""
+    """Look a sensor up by registry name (case-insensitive); a sensor file is read by :mod:`.sensor_file`."""
     key = name.strip().lower()
     if key not in SENSORS:
         raise unknown_name("sensor", name, list(SENSORS))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import InputError, unknown_name
-from pipeline.ingest.indices import SPYNDEX_PREFIX, BandArrays, ResolvedIndex
+from pipeline.ingest.index_types import SPYNDEX_PREFIX, BandArrays, ResolvedIndex
 from pipeline.ingest.sensors import Sensor
 
 #: Canonical band name -> spyndex standard band symbol.
@@ -36,14 +36,25 @@ def _constants() -> Mapping[str, Any]:
     return spyndex.constants  # type: ignore[no-any-return]
 
 
-def _lookup(name: str) -> Any:
+def catalogue_names() -> list[str]:
+    """Every index name of the catalogue (``NDVI``, ``GLI``...)."""
+    return list(_catalogue())
+
+
+def find_spyndex(name: str) -> str | None:
+    """The catalogue's spelling of ``name`` (exact, else the one case-insensitive match), or ``None``."""
     catalogue = _catalogue()
     if name in catalogue:
-        return catalogue[name]
+        return name
     folded = [k for k in catalogue if k.lower() == name.lower()]
-    if len(folded) == 1:
-        return catalogue[folded[0]]
-    raise unknown_name("spyndex index", name, [f"{SPYNDEX_PREFIX}{k}" for k in catalogue])
+    return folded[0] if len(folded) == 1 else None
+
+
+def _lookup(name: str) -> Any:
+    found = find_spyndex(name)
+    if found is None:
+        raise unknown_name("spyndex index", name, [f"{SPYNDEX_PREFIX}{k}" for k in _catalogue()])
+    return _catalogue()[found]
 
 
 def resolve_spyndex(name: str, sensor: Sensor) -> ResolvedIndex:

@@ -6,5 +6,6 @@ Modules: :mod:`~pipeline.mavlink.wire` (item encoding, home/fence/rally conventi
 :mod:`~pipeline.mavlink.link` and :mod:`~pipeline.mavlink.client` (I/O edge),
 :mod:`~pipeline.mavlink.control` (mode, arm, mission start), :mod:`~pipeline.mavlink.monitor`,
 and the hardware test double: :mod:`~pipeline.mavlink.vehicle` (simulated autopilot),
-:mod:`~pipeline.mavlink.vehicle_mission`, :mod:`~pipeline.mavlink.flightsim`, :mod:`~pipeline.mavlink.lossy`.
+:mod:`~pipeline.mavlink.vehicle_mission`, :mod:`~pipeline.mavlink.vehicle_store`, :mod:`~pipeline.mavlink.flightsim`
+(the lossy link used by tests lives in :mod:`pipeline.testing.lossy`).
 """

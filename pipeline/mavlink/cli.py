@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import typer
 from pymavlink.dialects.v20 import ardupilotmega as mav2
 
+from pipeline.common.cli_options import params_option
 from pipeline.errors import InputError, unknown_name
-from pipeline.mavlink.client import FIRMWARE_CHOICES, GroundStation, UploadReport, download_mission, upload_mission
+from pipeline.mavlink.client import (
+    FIRMWARE_CHOICES,
+    GroundStation,
+    UploadReport,
+    download_mission,
+    read_home,
+    upload_mission,
+)
 from pipeline.mavlink.protocol import RetryPolicy
 
 _OUT_WRITERS = (".plan", ".waypoints", ".txt")
@@ -57,6 +66,17 @@ def verification_lines(report: UploadReport) -> list[str]:
     return lines
 
 
+def home_comparison(planned: tuple[float, float, float] | None, vehicle: tuple[float, float, float] | None) -> str:
+    """One line comparing the plan's home with the vehicle's (HOME_POSITION); relative altitudes fly from the latter."""
+    if vehicle is None:
+        return "vehicle home: not set yet (no position fix); relative altitudes will count from where it arms"
+    text = f"vehicle home {vehicle[0]:.7f}, {vehicle[1]:.7f}, {vehicle[2]:.2f} m AMSL"
+    if planned is not None and abs(planned[2] - vehicle[2]) > 1.0:
+        text += (f" (the plan's home altitude is {planned[2]:.2f} m AMSL: relative altitudes count from the "
+                 "vehicle's)")
+    return text
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``fly`` group."""
     fly = typer.Typer(help="Fly missions over MAVLink: upload (verified), download, start, monitor; sim-vehicle.",
@@ -77,16 +97,57 @@ def register(app: typer.Typer) -> None:
         timeout: float = timeout_opt,
         retries: int = retries_opt,
         connect_timeout: float = wait_opt,
+        dem: Path | None = typer.Option(None, "--dem", help="DEM GeoTIFF for heights above ground in the checks."),
+        no_fly: Path | None = typer.Option(None, "--no-fly", help="GeoJSON/KML of no-fly polygons for the checks."),
+        max_distance_m: float | None = typer.Option(None, "--max-distance-m", help="Hard VLOS limit from home, m."),
+        date: str | None = typer.Option(None, "--date", help="Flight date YYYY-MM-DD (daylight check)."),
+        start: str | None = typer.Option(None, "--start", help="Take-off time HH:MM local (daylight check)."),
+        accept: list[str] = typer.Option([], "--accept", help="Accept a checked warning by its code (repeatable): "
+                                         "agl-unknown, imaging-window, vlos-distance."),
+        params: Path | None = params_option(),
     ) -> None:
-        """Upload mission (+ geofence and rally points), read it back and verify every item."""
+        """Check the plan as 'plan check' does, then upload mission (+ geofence, rally), read back and verify.
+
+        A hard limit (150 m above ground, no-fly zone, daylight...) refuses the upload (exit 3) before anything is
+        sent; a warning must be accepted with --accept CODE.
+        """
+        from pipeline.common.cli_options import read_params
+        from pipeline.config import section
+        from pipeline.flight.config import FlightParams
+        from pipeline.flight.manifest import check_listed
+        from pipeline.flight.preflight import (
+            check_accept_names,
+            check_settings,
+            parse_date,
+            parse_time,
+            plan_issues,
+            refuse_unless_cleared,
+        )
         from pipeline.flight.qgc import read_mission_file
 
+        check_accept_names(accept)
+        check_listed(plan)
         mission = read_mission_file(plan)
+        cfg = section(FlightParams, read_params(params).get("flight"), "flight")
+        settings = check_settings(cfg, max_distance_m, parse_date(date), parse_time(start))
+        issues = plan_issues(mission, settings, dem, no_fly)
+        for issue in issues:
+            if issue.severity != "error":
+                typer.echo(f"{issue.severity}: [{issue.code}] {issue.message}", err=True)
+        # heights that need the home altitude (AMSL items, plan home at 0 m) are settled with the vehicle's home
+        refuse_unless_cleared(issues, (*accept, "agl-unknown"), "upload")
         with GroundStation(connect, _policy(timeout, retries), connect_timeout) as gcs:
             gcs.connect(_firmware(firmware))
+            vehicle_home = read_home(gcs, 2.0)
+            if vehicle_home is not None and (mission.home is None or abs(mission.home[2] - vehicle_home[2]) > 1.0):
+                lat, lon = mission.home[:2] if mission.home is not None else vehicle_home[:2]
+                issues = plan_issues(replace(mission, home=(lat, lon, vehicle_home[2])), settings, dem, no_fly)
+            refuse_unless_cleared(issues, accept, "upload (heights checked against the vehicle's home altitude)"
+                                  if vehicle_home is not None else "upload")
             report = upload_mission(gcs, mission)
         for line in verification_lines(report):
             typer.echo(line)
+        typer.echo(home_comparison(mission.home, vehicle_home))
 
     @fly.command("download")
     def download_cmd(
@@ -118,15 +179,22 @@ def register(app: typer.Typer) -> None:
         timeout: float = timeout_opt,
         retries: int = retries_opt,
         connect_timeout: float = wait_opt,
+        wait_ready: float = typer.Option(60.0, "--wait-ready", help="Seconds to keep retrying while pre-arm checks "
+                                         "fail (GPS, EKF settling after power-on); 0 = fail on the first refusal."),
     ) -> None:
-        """Arm (relaying PreArm messages on refusal) and start the uploaded mission."""
+        """Arm (waiting for pre-arm checks, with progress) and start the uploaded mission."""
         from pipeline.mavlink.control import start_mission
 
+        if wait_ready < 0:
+            raise InputError(f"--wait-ready {wait_ready} must be >= 0 seconds")
         with GroundStation(connect, _policy(timeout, retries), connect_timeout) as gcs:
             gcs.connect(_firmware(firmware))
-            report = start_mission(gcs, mode)
+            report = start_mission(gcs, mode, wait_ready_s=wait_ready, progress=lambda t: typer.echo(t, err=True))
+            vehicle_home = read_home(gcs, 2.0)
         typer.echo(f"armed in {report.arm_mode}; mission started; vehicle now in {report.mode} "
                    f"({'armed' if report.armed else 'disarmed'})")
+        if vehicle_home is not None:
+            typer.echo(f"vehicle home {vehicle_home[0]:.7f}, {vehicle_home[1]:.7f}, {vehicle_home[2]:.2f} m AMSL")
 
     @fly.command("monitor")
     def monitor_cmd(
@@ -135,6 +203,8 @@ def register(app: typer.Typer) -> None:
                                               "live default 10 s, log default to the end)."),
         as_json: bool = typer.Option(False, "--json", help="One JSON object per line, summary last."),
         connect_timeout: float = wait_opt,
+        until_landed: bool = typer.Option(False, "--until-landed", help="Stop when the vehicle disarms after its "
+                                          "flight (end of the mission); --duration stays the upper bound."),
     ) -> None:
         """Show position, mission progress, camera triggers and battery (live or from a .tlog)."""
         from pipeline.mavlink.monitor import monitor
@@ -160,7 +230,7 @@ def register(app: typer.Typer) -> None:
             gcs = GroundStation(connect, connect_timeout_s=connect_timeout)
             gcs.connect()
         try:
-            summary = monitor(connect, duration, show, gcs)
+            summary = monitor(connect, duration, show, gcs, until_landed=until_landed)
         finally:
             if gcs is not None:
                 gcs.close()

@@ -2,7 +2,7 @@
 
 :class:`GroundStation` owns the I/O loop; the protocol logic lives in the pure
 machines of :mod:`pipeline.mavlink.protocol`. High-level helpers upload a whole
-:class:`~pipeline.flight.mission.Mission` (mission, fence, rally), read it back
+:class:`~pipeline.core.mission.Mission` (mission, fence, rally), read it back
 and verify it item by item before reporting success.
 """
 
@@ -15,8 +15,8 @@ from typing import Any
 
 from pymavlink.dialects.v20 import ardupilotmega as mav2
 
+from pipeline.core.mission import Mission, MissionItem
 from pipeline.errors import LinkError
-from pipeline.flight.mission import Mission, MissionItem
 from pipeline.mavlink.errors import MissionRejectedError, VerificationError
 from pipeline.mavlink.link import MavConnection, decode_event, encode_action, gcs_heartbeat
 from pipeline.mavlink.protocol import ClearMachine, DownloadMachine, Machine, RetryPolicy, UploadMachine, type_name
@@ -225,7 +225,7 @@ def upload_mission(gcs: GroundStation, mission: Mission) -> UploadReport:
     Raises:
         MissionRejectedError: The vehicle NACKed a transfer (message names the MAV_MISSION_RESULT).
         LinkTimeoutError: The vehicle stopped answering.
-        VerificationError: The read-back differs; the message lists every differing item.
+        VerificationError: The read-back differs (exit 7); the message lists every differing item and field.
     """
     if gcs.vehicle is None:
         raise LinkError("not connected; call connect() first")
@@ -239,17 +239,23 @@ def upload_mission(gcs: GroundStation, mission: Mission) -> UploadReport:
             got, home = mission_from_wire(got_wire, firmware)
         else:
             got = tuple(from_wire(w) for w in got_wire)
-        checks[type_name(mission_type)] = compare_items(sent, got)
+        checks[type_name(mission_type)] = compare_items(sent, got, firmware)
     report = UploadReport(firmware, checks, home)
     if not report.ok:
-        bad = [
-            f"{name} item {c.index + 1}: " + "; ".join(c.problems)
-            for name, items in checks.items()
-            for c in items
-            if not c.ok
-        ]
-        raise VerificationError("mission read back from the vehicle differs from the upload: " + " | ".join(bad))
+        diffs = tuple((name, c.index + 1, command_name(c.command), c.problems)
+                      for name, items in checks.items() for c in items if not c.ok)
+        bad = [f"{name} item {n} {label}: " + "; ".join(problems) for name, n, label, problems in diffs]
+        raise VerificationError(f"the vehicle accepted the upload but reads back {len(diffs)} differing item(s): "
+                                + " | ".join(bad) + "; upload again, and check the vehicle's firmware if it "
+                                "persists", diffs)
     return report
+
+
+def command_name(command: int) -> str:
+    """``16 -> "NAV_WAYPOINT"`` (MAV_CMD name from the MAVLink definitions)."""
+    entry = mav2.enums["MAV_CMD"].get(int(command))
+    name = entry.name if entry is not None and entry.name else f"CMD_{command}"
+    return str(name).removeprefix("MAV_CMD_")
 
 
 def download_mission(gcs: GroundStation, *, with_fence: bool = True, with_rally: bool = True) -> Mission:
@@ -271,3 +277,23 @@ def download_mission(gcs: GroundStation, *, with_fence: bool = True, with_rally:
     home = (home_item.lat, home_item.lon, home_item.alt) if home_item is not None else None
     return Mission(items=items, home=home, fence_polygons=polygons, fence_circles=circles, rally=rally,
                    firmware=firmware)
+
+
+def read_home(gcs: GroundStation, wait_s: float = 3.0) -> tuple[float, float, float] | None:
+    """The vehicle's home ``(lat, lon, alt_amsl_m)`` from HOME_POSITION (asked for with MAV_CMD_REQUEST_MESSAGE),
+    or None when it has none yet (no position fix) or does not answer within ``wait_s``."""
+    if gcs.vehicle is None:
+        raise LinkError("not connected; call connect() first")
+    msg_id = float(mav2.MAVLINK_MSG_ID_HOME_POSITION)
+    end = time.monotonic() + wait_s
+    next_ask = 0.0
+    while time.monotonic() < end:
+        if time.monotonic() >= next_ask:
+            gcs.send(mav2.MAVLink_command_long_message(gcs.vehicle.system_id, gcs.vehicle.component_id,
+                                                       int(mav2.MAV_CMD_REQUEST_MESSAGE), 0, msg_id,
+                                                       0, 0, 0, 0, 0, 0))
+            next_ask = time.monotonic() + 1.0
+        msg = gcs.recv(0.2)
+        if msg is not None and msg.get_type() == "HOME_POSITION" and (msg.latitude or msg.longitude):
+            return msg.latitude / 1e7, msg.longitude / 1e7, msg.altitude / 1000.0
+    return None

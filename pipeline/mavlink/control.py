@@ -14,6 +14,7 @@ itself), then make sure the vehicle reports the requested mission mode.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pymavlink.dialects.v20 import ardupilotmega as mav2
@@ -37,6 +38,16 @@ def command_name(command: int) -> str:
     """Name of a MAV_CMD value."""
     entry = mav2.enums["MAV_CMD"].get(int(command))
     return entry.name if entry is not None and entry.name else f"MAV_CMD({command})"
+
+
+#: STATUSTEXT prefixes of an arming refusal's own reasons (ArduPilot ``PreArm:``/``Arm:``, PX4 ``Preflight Fail:``).
+REFUSAL_PREFIXES = ("PreArm:", "Arm:", "Preflight Fail:")
+
+
+def refusal_reasons(texts: list[str]) -> list[str]:
+    """The refusal's own messages among ``texts`` (all of them when none has a refusal prefix), de-duplicated."""
+    own = [t for t in texts if t.startswith(REFUSAL_PREFIXES)]
+    return list(dict.fromkeys(own or [t for t in texts if t]))
 
 
 def send_command(gcs: GroundStation, command: int, *params: float, what: str = "") -> None:
@@ -67,7 +78,7 @@ def send_command(gcs: GroundStation, command: int, *params: float, what: str = "
             grace = time.monotonic() + _TEXT_GRACE_S
             while time.monotonic() < grace:
                 gcs.recv(max(0.0, grace - time.monotonic()))
-            said = list(dict.fromkeys(t for t in gcs.status_texts[first_text:] if t))
+            said = refusal_reasons(gcs.status_texts[first_text:])
             reasons = ("; vehicle said: " + " | ".join(said)) if said else ""
             raise CommandRejectedError(f"{label} refused: {result_text(int(msg.result))}{reasons}")
     raise LinkTimeoutError(
@@ -84,9 +95,31 @@ def set_mode(gcs: GroundStation, mode: str) -> None:
                  what=f"mode change to {mode.upper()}")
 
 
-def arm(gcs: GroundStation) -> None:
-    """Arm; a refusal relays the vehicle's ``PreArm:`` messages."""
-    send_command(gcs, int(mav2.MAV_CMD_COMPONENT_ARM_DISARM), 1.0, what="arming")
+def arm(gcs: GroundStation, wait_ready_s: float = 0.0, progress: Callable[[str], None] | None = None,
+        retry_s: float = 2.0) -> None:
+    """Arm; a refusal relays the vehicle's own ``PreArm:``/``Arm:`` messages.
+
+    With ``wait_ready_s`` > 0 a refusal is retried every ``retry_s`` until the pre-arm checks pass
+    (a cold ArduCopter needs some tens of seconds for GPS and EKF), calling ``progress`` with each
+    new set of reasons; the last refusal is raised when the time is up.
+    """
+    start = time.monotonic()
+    last_reasons = ""
+    while True:
+        try:
+            send_command(gcs, int(mav2.MAV_CMD_COMPONENT_ARM_DISARM), 1.0, what="arming")
+            return
+        except CommandRejectedError as exc:
+            waited = time.monotonic() - start
+            if waited + retry_s > wait_ready_s:
+                raise
+            reasons = str(exc).partition("vehicle said: ")[2] or str(exc)
+            if progress is not None and reasons != last_reasons:
+                progress(f"waiting for pre-arm checks ({waited:.0f} s of {wait_ready_s:g} s): {reasons}")
+            last_reasons = reasons
+            end = time.monotonic() + retry_s
+            while time.monotonic() < end:
+                gcs.recv(max(0.0, end - time.monotonic()))
 
 
 def current_mode(gcs: GroundStation, wait_s: float) -> tuple[str, bool]:
@@ -112,15 +145,17 @@ class StartReport:
     armed: bool
 
 
-def start_mission(gcs: GroundStation, mode: str = "AUTO", heartbeat_wait_s: float = 3.0) -> StartReport:
-    """Set the arming mode, arm, MAV_CMD_MISSION_START, and confirm ``mode`` from the HEARTBEAT."""
+def start_mission(gcs: GroundStation, mode: str = "AUTO", heartbeat_wait_s: float = 3.0, wait_ready_s: float = 0.0,
+                  progress: Callable[[str], None] | None = None) -> StartReport:
+    """Set the arming mode, arm (waiting up to ``wait_ready_s`` for pre-arm checks), MAV_CMD_MISSION_START,
+    and confirm ``mode`` from the HEARTBEAT."""
     if gcs.vehicle is None:
         raise LinkError("not connected; call connect() first")
     firmware = gcs.vehicle.firmware
     wanted = mode_name(firmware, mode_number(firmware, mode))
     arm_mode = ARM_MODE[firmware]
     set_mode(gcs, arm_mode)
-    arm(gcs)
+    arm(gcs, wait_ready_s, progress)
     send_command(gcs, int(mav2.MAV_CMD_MISSION_START), 0.0, 0.0, what="mission start")
     now_mode, armed = current_mode(gcs, heartbeat_wait_s)
     if now_mode != wanted:

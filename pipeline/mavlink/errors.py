@@ -1,8 +1,9 @@
-"""Narrower errors of the MAVLink stage, all :class:`~pipeline.errors.LinkError` subclasses."""
+"""Narrower errors of the MAVLink stage: link failures (:class:`~pipeline.errors.LinkError`) and read-back
+mismatches."""
 
 from __future__ import annotations
 
-from pipeline.errors import LinkError
+from pipeline.errors import LinkError, VerificationMismatchError
 
 
 class LinkTimeoutError(LinkError):
@@ -23,8 +24,16 @@ class MissionRejectedError(LinkError):
         self.result_name = result_name
 
 
-class VerificationError(LinkError):
-    """The mission read back from the vehicle differs from the one uploaded."""
+class VerificationError(VerificationMismatchError):
+    """The mission read back from the vehicle differs from the one uploaded (exit 7, not a link failure).
+
+    Attributes:
+        differences: ``(list name, item number from 1, command name, problems)`` per differing item.
+    """
+
+    def __init__(self, message: str, differences: tuple[tuple[str, int, str, tuple[str, ...]], ...] = ()) -> None:
+        super().__init__(message)
+        self.differences = differences
 
 
 class CommandRejectedError(LinkError):

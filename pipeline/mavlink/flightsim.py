@@ -7,7 +7,8 @@ A point-mass vehicle flies each NAV item at constant speed along the straight
 
 Distance camera triggering (``DO_SET_CAM_TRIGG_DIST`` param1 = metres) fires a shot
 every ``d`` metres of horizontal travel, splitting steps at the trigger points so
-shots are spaced exactly; ``DO_DIGICAM_CONTROL`` fires one shot. Events returned by
+shots are spaced exactly; ``DO_DIGICAM_CONTROL`` fires one shot when its stored shooting command
+(x) is 1, as ArduPilot's ``AP_Camera::control`` does. Events returned by
 :meth:`FlightSim.step` become MISSION_CURRENT, MISSION_ITEM_REACHED and CAMERA_FEEDBACK.
 """
 
@@ -16,7 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pipeline.flight.mission import Cmd, Frame
+from pipeline.core.mission import Cmd, Frame
+from pipeline.mavlink.vehicle_store import shooting_command
 from pipeline.mavlink.verify import has_position
 from pipeline.mavlink.wire import DEG_E7, WireItem
 
@@ -132,7 +134,7 @@ class FlightSim:
             self.since_shot = 0.0
             if item.param3 > 0 and self.trigger_dist > 0:
                 self._shot(events)
-        elif item.command == Cmd.DO_DIGICAM_CONTROL:
+        elif item.command == Cmd.DO_DIGICAM_CONTROL and shooting_command(item) == 1:
             self._shot(events)
         elif item.command == Cmd.DO_CHANGE_SPEED and item.param2 > 0:
             self.speed = item.param2

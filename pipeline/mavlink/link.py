@@ -33,7 +33,7 @@ from pipeline.mavlink.protocol import (
     SendRequest,
     SendRequestList,
 )
-from pipeline.mavlink.wire import DEG_E7, WireItem
+from pipeline.mavlink.wire import WireItem, decode_xy, encode_xy
 
 GCS_SYSTEM_ID = 255
 GCS_COMPONENT_ID = int(mav2.MAV_COMP_ID_MISSIONPLANNER)
@@ -124,10 +124,9 @@ class MavConnection:
 
 
 def wire_from_msg(msg: Any) -> WireItem:
-    """MISSION_ITEM_INT or legacy MISSION_ITEM (float degrees) -> :class:`WireItem`."""
+    """MISSION_ITEM_INT or legacy MISSION_ITEM (float param5/param6) -> :class:`WireItem` (x/y per frame)."""
     legacy = msg.get_type() == "MISSION_ITEM"
-    x = round(msg.x * DEG_E7) if legacy else int(msg.x)
-    y = round(msg.y * DEG_E7) if legacy else int(msg.y)
+    x, y = encode_xy(int(msg.frame), float(msg.x), float(msg.y)) if legacy else (int(msg.x), int(msg.y))
     return WireItem(
         seq=int(msg.seq),
         frame=int(msg.frame),
@@ -168,9 +167,10 @@ def encode_action(action: Action, target_system: int, target_component: int) -> 
     if isinstance(action, SendItem):
         it = action.item
         if action.legacy:
+            param5, param6 = decode_xy(it.frame, it.x, it.y)
             return mav2.MAVLink_mission_item_message(
                 ts, tc, it.seq, it.frame, it.command, it.current, it.autocontinue, it.param1, it.param2,
-                it.param3, it.param4, it.x / DEG_E7, it.y / DEG_E7, it.z, it.mission_type,
+                it.param3, it.param4, param5, param6, it.z, it.mission_type,
             )
         return mav2.MAVLink_mission_item_int_message(
             ts, tc, it.seq, it.frame, it.command, it.current, it.autocontinue, it.param1, it.param2,

@@ -26,8 +26,13 @@ MONITORED = ("GLOBAL_POSITION_INT", "MISSION_CURRENT", "MISSION_ITEM_REACHED", "
 STREAM_RATE_HZ = 4
 
 
+#: Height above home (m) above which the vehicle counts as airborne, for lift-off/touchdown times.
+AIRBORNE_M = 0.3
+
+
 def _position(msg: Any) -> dict[str, Any]:
     return {
+        "boot_s": msg.time_boot_ms / 1000,
         "lat": msg.lat / 1e7,
         "lon": msg.lon / 1e7,
         "alt_amsl_m": msg.alt / 1000,
@@ -89,6 +94,11 @@ class TelemetrySummary:
     battery: dict[str, Any] | None = None
     modes: list[str] = field(default_factory=list)
     status_texts: list[str] = field(default_factory=list)
+    armed: bool | None = None
+    was_armed: bool = False
+    landed_after_flight: bool = False
+    liftoff_boot_s: float | None = None
+    touchdown_boot_s: float | None = None
 
     def add(self, event: dict[str, Any]) -> None:
         """Fold one event in."""
@@ -96,6 +106,16 @@ class TelemetrySummary:
         self.duration_s = max(self.duration_s, float(event["t"]))
         if kind == "position":
             self.last_position = {k: event[k] for k in ("lat", "lon", "alt_amsl_m", "rel_alt_m")}
+            if event["rel_alt_m"] > AIRBORNE_M:
+                if self.liftoff_boot_s is None:
+                    self.liftoff_boot_s = event["boot_s"]
+                self.touchdown_boot_s = event["boot_s"]
+        elif kind == "heartbeat":
+            if event["armed"]:
+                self.was_armed = True
+            elif self.was_armed:
+                self.landed_after_flight = True
+            self.armed = event["armed"]
         elif kind == "mission_current":
             self.mission_current = event["seq"]
         elif kind == "item_reached" and event["seq"] not in self.items_reached:
@@ -107,7 +127,7 @@ class TelemetrySummary:
             merged = dict(self.battery or {})
             merged.update({k: event[k] for k in ("voltage_v", "remaining_pct") if event[k] not in (None, 0, -1)})
             self.battery = merged or None
-        elif kind == "heartbeat" and (not self.modes or self.modes[-1] != event["mode"]):
+        if kind == "heartbeat" and (not self.modes or self.modes[-1] != event["mode"]):
             self.modes.append(event["mode"])
         elif kind == "status_text":
             self.status_texts.append(event["text"])
@@ -126,7 +146,15 @@ class TelemetrySummary:
             "battery": self.battery,
             "modes": self.modes,
             "status_texts": len(self.status_texts),
+            "airborne_s": self.airborne_s,
         }
+
+    @property
+    def airborne_s(self) -> float | None:
+        """Lift-off to touchdown by the vehicle's clock (GLOBAL_POSITION_INT.time_boot_ms), s."""
+        if self.liftoff_boot_s is None or self.touchdown_boot_s is None:
+            return None
+        return round(self.touchdown_boot_s - self.liftoff_boot_s, 2)
 
 
 def request_streams(gcs: GroundStation, rate_hz: int = STREAM_RATE_HZ) -> None:
@@ -162,6 +190,7 @@ def monitor(
     duration_s: float | None,
     on_event: Callable[[dict[str, Any]], None],
     gcs: GroundStation | None = None,
+    until_landed: bool = False,
 ) -> TelemetrySummary:
     """Watch a vehicle (or replay a log) and call ``on_event`` for each telemetry event.
 
@@ -170,6 +199,8 @@ def monitor(
         duration_s: How long to watch (wall time live, log time for a log); None = to the end of a log.
         on_event: Called with every event dict.
         gcs: An already connected ground station to reuse (live links only).
+        until_landed: Live: stop early once the vehicle disarms after having been armed (the mission
+            ended with a landing); ``duration_s`` stays the upper bound.
     """
     if gcs is None and not url.startswith(("udpin:", "udpout:", "udp:", "tcp:", "tcpin:")):
         return _replay(url, duration_s, on_event)
@@ -191,6 +222,8 @@ def monitor(
             if event is not None:
                 summary.add(event)
                 on_event(event)
+                if until_landed and summary.landed_after_flight:
+                    break
     finally:
         if own:
             station.close()

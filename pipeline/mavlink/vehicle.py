@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from pymavlink.dialects.v20 import ardupilotmega as mav2
 
 from pipeline.mavlink.flightsim import CameraShot, CurrentChanged, FlightEvent, FlightSim, Landed, Reached
-from pipeline.mavlink.link import MavConnection, encode_action, heartbeat, wire_from_msg
+from pipeline.mavlink.link import MavConnection, encode_action, heartbeat
 from pipeline.mavlink.modes import ARM_MODE, MISSION_MODE, mode_number
 from pipeline.mavlink.protocol import ItemReceived, ItemRequest
 from pipeline.mavlink.vehicle_mission import (
@@ -35,6 +36,7 @@ from pipeline.mavlink.vehicle_mission import (
     StatusText,
     VehicleMissionServer,
 )
+from pipeline.mavlink.vehicle_store import received_item
 from pipeline.mavlink.wire import DEG_E7, check_firmware
 
 #: Shimanto town office, Kochi (lat, lon, ground AMSL m): the default simulated home.
@@ -102,6 +104,7 @@ class SimVehicle:
         self.armed_time_s = 0.0
         self.mode = mode_number(self.firmware, "STABILIZE" if self.firmware == "ardupilot" else "POSCTL")
         self.heard_from_gcs = False
+        self.received: Counter[str] = Counter()  # message types heard from ground stations (for tests)
         self.stream_period_s: float | None = None
         self._next_heartbeat = 0.0
         self._next_stream = 0.0
@@ -158,6 +161,7 @@ class SimVehicle:
     # ----- receiving --------------------------------------------------------------------------------------------
     def _on_message(self, msg: Any, now: float) -> None:
         self.heard_from_gcs = True
+        self.received[msg.get_type()] += 1
         if getattr(msg, "target_system", self.config.system_id) not in (0, self.config.system_id):
             return
         kind = msg.get_type()
@@ -185,6 +189,7 @@ class SimVehicle:
             int(mav2.MAV_CMD_COMPONENT_ARM_DISARM): self._cmd_arm,
             int(mav2.MAV_CMD_MISSION_START): self._cmd_mission_start,
             int(mav2.MAV_CMD_SET_MESSAGE_INTERVAL): self._cmd_message_interval,
+            int(mav2.MAV_CMD_REQUEST_MESSAGE): self._cmd_request_message,
         }.get(cmd)
         result = handler(msg, now) if handler is not None else int(mav2.MAV_RESULT_UNSUPPORTED)
         self._ack(cmd, result, target)
@@ -196,6 +201,14 @@ class SimVehicle:
     def _cmd_message_interval(self, msg: Any, now: float) -> int:
         if msg.param2 > 0:
             self.stream_period_s = min(self.stream_period_s or 1e9, msg.param2 / 1e6)
+        return int(mav2.MAV_RESULT_ACCEPTED)
+
+    def _cmd_request_message(self, msg: Any, now: float) -> int:
+        if int(msg.param1) != int(mav2.MAVLINK_MSG_ID_HOME_POSITION):
+            return int(mav2.MAV_RESULT_UNSUPPORTED)
+        lat, lon, alt = self.config.home
+        self._send(mav2.MAVLink_home_position_message(round(lat * DEG_E7), round(lon * DEG_E7), round(alt * 1000),
+                                                      0.0, 0.0, 0.0, [1.0, 0.0, 0.0, 0.0], 0.0, 0.0, 0.0))
         return int(mav2.MAV_RESULT_ACCEPTED)
 
     def prearm_failures(self, now: float) -> list[str]:
@@ -303,7 +316,7 @@ def _decode_gcs(msg: Any) -> GcsEvent | None:
     if kind == "MISSION_COUNT":
         return CountReceived(int(msg.count), mission_type)
     if kind in ("MISSION_ITEM_INT", "MISSION_ITEM"):
-        return ItemReceived(wire_from_msg(msg))
+        return ItemReceived(received_item(msg))
     if kind == "MISSION_REQUEST_LIST":
         return ListRequested(mission_type)
     if kind in ("MISSION_REQUEST_INT", "MISSION_REQUEST"):

@@ -11,6 +11,8 @@ for real hardware. Behaviour follows ArduCopter 4.7 as observed in SITL
   without ending the upload;
 * for ``refuse_after_boot_s`` after boot, ``MISSION_COUNT`` gets ``MAV_MISSION_NO_SPACE`` and
   STATUSTEXT "Only 0 items are supported";
+* each item is decoded and stored as ArduPilot does (:mod:`pipeline.mavlink.vehicle_store`, independent
+  of the ground side's encoder): positions range-checked, x/y of DO_DIGICAM_* kept as 8-bit integers;
 * MISSION seq 0 is home and is overwritten with the vehicle's home position;
 * on read-back ``GLOBAL_RELATIVE_ALT_INT`` (6) becomes ``GLOBAL_RELATIVE_ALT`` (3),
   ``GLOBAL_INT`` (5) becomes 0, ``GLOBAL_TERRAIN_ALT_INT`` (11) becomes 10, and commands without
@@ -26,8 +28,16 @@ import random
 from dataclasses import dataclass, replace
 
 from pipeline.mavlink.protocol import Action, ItemReceived, ItemRequest, SendAck, SendCount, SendItem, SendRequest
-from pipeline.mavlink.verify import has_position
-from pipeline.mavlink.wire import DEG_E7, FIRMWARE_HOME_AT_SEQ0, MissionResult, MissionType, WireItem, check_firmware
+from pipeline.mavlink.vehicle_store import ardupilot_store, is_location
+from pipeline.mavlink.wire import (
+    DEG_E7,
+    FIRMWARE_HOME_AT_SEQ0,
+    MissionResult,
+    MissionType,
+    WireItem,
+    check_firmware,
+    result_name,
+)
 
 #: ArduPilot's read-back frame for a stored frame.
 ARDUPILOT_READBACK_FRAME: dict[int, int] = {6: 3, 5: 0, 11: 10}
@@ -179,7 +189,12 @@ class VehicleMissionServer:
             self.upload = None
             return [SendAck(int(MissionResult.ERROR), item.mission_type),
                     StatusText(SEVERITY_WARNING, f"Mission upload failed at item {item.seq} (injected error)")]
-        up.items.append(replace(item, current=0))
+        stored = ardupilot_store(item) if self.ardupilot else replace(item, current=0)
+        if isinstance(stored, int):  # refused as ArduPilot does (e.g. latitude out of range)
+            self.upload = None
+            return [SendAck(stored, item.mission_type),
+                    StatusText(SEVERITY_WARNING, f"Mission item {item.seq} refused ({result_name(stored)})")]
+        up.items.append(stored)
         up.last_activity = now
         up.next_request = now + self.config.rerequest_s
         if len(up.items) < up.count:
@@ -197,7 +212,7 @@ class VehicleMissionServer:
     def _readback(self, item: WireItem) -> WireItem:
         if not self.ardupilot:
             return item
-        frame = ARDUPILOT_READBACK_FRAME.get(item.frame, item.frame) if has_position(item.command) else 0
+        frame = ARDUPILOT_READBACK_FRAME.get(item.frame, item.frame) if is_location(item) else 0
         return replace(item, frame=frame)
 
     def tick(self, now: float) -> list[ServerOutput]:

@@ -1,7 +1,19 @@
 """Mission items as they travel on the wire (MISSION_ITEM_INT fields) and their mapping to the mission model.
 
-Pure functions only. Coordinates travel as int32 degrees x 1e7 (``x`` = latitude,
-``y`` = longitude), altitude ``z`` as float32 metres, params as float32.
+Pure functions only. ``x``/``y`` (param5/param6) are int32 and their meaning depends
+on the frame, as the MAVLink definition of MISSION_ITEM_INT says ("PARAM5 / local: x
+position in meters * 1e4, global: latitude in degrees * 10^7") and as QGroundControl
+(``PlanManager::_handleMissionRequest``: ``frame == MAV_FRAME_MISSION ? param5 : param5 * 1e7``)
+and MAVSDK (``MissionImport::set_int32``) send them:
+
+* ``MAV_FRAME_MISSION`` (2): the plain integer value of param5/param6 (truncated toward zero,
+  as MAVSDK's ``static_cast<int32_t>``), e.g. DO_DIGICAM_CONTROL's shooting command ``x = 1``;
+  ArduPilot reads it back unscaled (``AP_Mission::mavlink_int_to_mission_cmd``:
+  ``digicam_control.shooting_cmd = packet.x``);
+* every other frame: degrees x 1e7, rounded (MAVSDK ``std::round(val * 1e7)``).
+
+Altitude ``z`` travels as float32 metres, params as float32. ``current`` is 1 on wire
+seq 0 of each list and 0 elsewhere, as QGroundControl sets it (``missionRequestSeq == 0``).
 
 Conventions handled here:
 
@@ -13,14 +25,16 @@ Conventions handled here:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from pymavlink.dialects.v20 import ardupilotmega as mav2
 
+from pipeline.core.mission import Cmd, FenceCircle, FencePolygon, Frame, Mission, MissionItem
 from pipeline.errors import InputError, unknown_name
-from pipeline.flight.mission import Cmd, FenceCircle, FencePolygon, Frame, Mission, MissionItem
+from pipeline.mavlink.verify import has_position
 
 #: Degrees to the int32 wire unit (1e-7 degree).
 DEG_E7 = 1e7
@@ -96,9 +110,30 @@ class WireItem:
     mission_type: int = int(MissionType.MISSION)
 
 
+def _int32(value: float) -> int:
+    if math.isnan(value):
+        return 0
+    return max(-(2**31), min(2**31 - 1, int(value)))
+
+
+def encode_xy(frame: int, param5: float, param6: float) -> tuple[int, int]:
+    """MISSION_ITEM_INT ``(x, y)`` of param5/param6 in ``frame`` (see the module doc)."""
+    if int(frame) == int(Frame.MISSION):
+        return _int32(param5), _int32(param6)
+    return (0 if math.isnan(param5) else round(param5 * DEG_E7)), (0 if math.isnan(param6) else round(param6 * DEG_E7))
+
+
+def decode_xy(frame: int, x: int, y: int) -> tuple[float, float]:
+    """Inverse of :func:`encode_xy`: param5/param6 of a received MISSION_ITEM_INT."""
+    if int(frame) == int(Frame.MISSION):
+        return float(x), float(y)
+    return x / DEG_E7, y / DEG_E7
+
+
 def to_wire(item: MissionItem, seq: int, mission_type: int = int(MissionType.MISSION)) -> WireItem:
-    """Encode a model item at wire position ``seq``."""
+    """Encode a model item at wire position ``seq`` (``current`` = 1 at seq 0, as QGC)."""
     p1, p2, p3, p4 = item.params
+    x, y = encode_xy(item.frame, item.lat, item.lon)
     return WireItem(
         seq=seq,
         frame=int(item.frame),
@@ -107,22 +142,24 @@ def to_wire(item: MissionItem, seq: int, mission_type: int = int(MissionType.MIS
         param2=p2,
         param3=p3,
         param4=p4,
-        x=round(item.lat * DEG_E7),
-        y=round(item.lon * DEG_E7),
+        x=x,
+        y=y,
         z=float(item.alt),
         autocontinue=1 if item.autocontinue else 0,
+        current=1 if seq == 0 else 0,
         mission_type=mission_type,
     )
 
 
 def from_wire(item: WireItem) -> MissionItem:
-    """Decode a wire item into the model (drops seq/current/mission_type)."""
+    """Decode a wire item into the model (drops seq/current/mission_type); x/y per frame."""
+    lat, lon = decode_xy(item.frame, item.x, item.y)
     return MissionItem(
         command=item.command,
         frame=item.frame,
         params=(item.param1, item.param2, item.param3, item.param4),
-        lat=item.x / DEG_E7,
-        lon=item.y / DEG_E7,
+        lat=lat,
+        lon=lon,
         alt=item.z,
         autocontinue=bool(item.autocontinue),
     )
@@ -142,10 +179,23 @@ def mission_to_wire(mission: Mission, firmware: str) -> list[WireItem]:
     return wire
 
 
+def ardupilot_readback(item: WireItem) -> WireItem:
+    """Undo ArduPilot's read-back frame for commands without a position.
+
+    ``AP_Mission::mission_cmd_to_mavlink_int`` fills x/y of such commands with their
+    plain values (DO_DIGICAM_CONTROL: ``packet.x = shooting_cmd``) but leaves the frame
+    at 0 (GLOBAL); the values mean what they mean in ``MAV_FRAME_MISSION``, so the item
+    is decoded in that frame.
+    """
+    if item.frame == int(Frame.GLOBAL) and not has_position(item.command):
+        return replace(item, frame=int(Frame.MISSION))
+    return item
+
+
 def mission_from_wire(items: Sequence[WireItem], firmware: str) -> tuple[tuple[MissionItem, ...], MissionItem | None]:
     """Split a downloaded MISSION list into ``(items, home)``; ``home`` is None for PX4."""
     if FIRMWARE_HOME_AT_SEQ0[check_firmware(firmware)] and items:
-        return tuple(from_wire(w) for w in items[1:]), from_wire(items[0])
+        return tuple(from_wire(ardupilot_readback(w)) for w in items[1:]), from_wire(items[0])
     return tuple(from_wire(w) for w in items), None
 
 

@@ -34,15 +34,15 @@ class OpenDataConfig:
     """Open data settings.
 
     Attributes:
-        anonymise_salt: Secret HMAC key for anonymous field IDs. Keep the town's real key
-            private (params.yaml on the town's machine): with a public key anyone could
-            enumerate plausible field IDs and link them to the published IDs.
+        anonymise_salt: Must stay unset. The HMAC key for anonymous field IDs is generated per
+            installation into a 0600 file outside the repository (:mod:`pipeline.outputs.anonkey`);
+            a key in params.yaml would be committed, and anyone could recompute the IDs with it.
         mask_outside_fields: Set pixels outside published fields to nodata (houses, roads, people).
         thumbnail_px: Longest side of thumbnails in pixels.
         coarsen_m: Default geometry coarsening in metres (0 keeps full precision; ``--coarsen-m``).
     """
 
-    anonymise_salt: str = "shimanto-394122-opendata-v1"
+    anonymise_salt: str | None = None
     mask_outside_fields: bool = True
     thumbnail_px: int = 256
     coarsen_m: float = 0.0
@@ -58,7 +58,7 @@ class OutputsConfig:
     confidence_medium: float = ReportConfig.confidence_medium
     centre_fraction: float = ReportConfig.centre_fraction
     edge_depth: float = ReportConfig.edge_depth
-    anonymise_salt: str = OpenDataConfig.anonymise_salt
+    anonymise_salt: str | None = OpenDataConfig.anonymise_salt
     mask_outside_fields: bool = OpenDataConfig.mask_outside_fields
     thumbnail_px: int = OpenDataConfig.thumbnail_px
     coarsen_m: float = OpenDataConfig.coarsen_m

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 
 from shapely.geometry import Point, Polygon
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import unary_union
 
 from pipeline.common.atomic import atomic_write_text
 from pipeline.common.geo import write_geojson_features
@@ -51,6 +52,7 @@ def scouting_features(summaries: Sequence[FieldSummary]) -> list[tuple[BaseGeome
             common = {
                 "field_id": s.field.field_id,
                 "number": f.number,
+                "id": f.point_id or None,
                 "class": f.hotspot.cls,
                 "disease": disease_name(f.hotspot.cls),
                 "finding": f.sentence,
@@ -58,7 +60,8 @@ def scouting_features(summaries: Sequence[FieldSummary]) -> list[tuple[BaseGeome
                 "mean_probability": round(f.hotspot.mean_probability, 3),
                 "area_m2": round(f.hotspot.area_m2, 1),
             }
-            out.append((f.hotspot.wgs84, {**common, "kind": "area"}))
+            area = unary_union([a.wgs84 for a in f.areas]) if f.areas else f.hotspot.wgs84
+            out.append((area, {**common, "kind": "area"}))
             out.append(
                 (Point(f.lon, f.lat), {**common, "kind": "scouting_point", "lat": f.lat, "lon": f.lon,
                                        "maps_url": f.maps_url})
@@ -105,11 +108,14 @@ def kml_document(title: str, summaries: Sequence[FieldSummary]) -> str:
             desc = f"確かさ：{f.confidence}。{f.maps_url}"
             parts.append(
                 f"<Placemark><name>{escape(label)}</name><styleUrl>#area</styleUrl>"
-                f"<description>{escape(desc)}</description>{_kml_geometry(f.hotspot.wgs84)}</Placemark>"
+                f"<description>{escape(desc)}</description>"
+                f"{_kml_geometry(unary_union([a.wgs84 for a in f.areas]) if f.areas else f.hotspot.wgs84)}</Placemark>"
             )
+            name = f"{f.number}番 ここへ行く" + (f"（{f.point_id}）" if f.point_id else "")
+            extended = (f'<ExtendedData><Data name="id"><value>{escape(f.point_id)}</value></Data></ExtendedData>'
+                        if f.point_id else "")  # KML 2.2 order: name, description, ExtendedData, geometry
             parts.append(
-                f"<Placemark><name>{escape(f'{f.number}番 ここへ行く')}</name>"
-                f"<description>{escape(label)}</description>"
+                f"<Placemark><name>{escape(name)}</name><description>{escape(label)}</description>{extended}"
                 f"<Point><coordinates>{f.lon:.6f},{f.lat:.6f},0</coordinates></Point></Placemark>"
             )
         parts.append("</Folder>")

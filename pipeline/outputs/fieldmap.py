@@ -21,9 +21,9 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from pipeline.common.atomic import atomic_path
+from pipeline.common.fontfile import ipaex_gothic_path
 from pipeline.common.geo import reproject_geometry
 from pipeline.outputs.analysis import FieldSummary, IndexWindow
-from pipeline.outputs.fonts import ipaex_gothic_path
 from pipeline.outputs.places import nice_scale_length
 
 #: Perceptually uniform and colour-blind safe (viridis); outlines in white with a black halo.
@@ -72,7 +72,7 @@ def render_field_map(summary: FieldSummary, window: IndexWindow | None, crs: CRS
     Args:
         summary: The field's figures and numbered findings.
         window: The index raster around the field (``None``: outline only).
-        crs: CRS of ``summary.field.metric`` and the findings' geometries.
+        crs: CRS of ``summary.field.geometry`` and the findings' geometries.
         path: Destination PNG.
         dpi: Resolution.
     """
@@ -87,7 +87,7 @@ def render_field_map(summary: FieldSummary, window: IndexWindow | None, crs: CRS
     def to_draw(geom: BaseGeometry) -> BaseGeometry:
         return reproject_geometry(geom, crs, draw_crs)
 
-    field_geom = to_draw(summary.field.metric)
+    field_geom = to_draw(summary.field.geometry)
     if window is not None:
         values = np.ma.masked_invalid(window.values)
         finite = window.values[np.isfinite(window.values)]
@@ -106,8 +106,13 @@ def render_field_map(summary: FieldSummary, window: IndexWindow | None, crs: CRS
     _outline(ax, field_geom, "white", 2.5)
     minx, miny, maxx, maxy = field_geom.bounds
     pad = max(5.0, 0.12 * max(maxx - minx, maxy - miny))
+    listed = {id(a) for f in summary.findings for a in (f.areas or (f.hotspot,))}
+    for spot in summary.hotspots:  # candidates not listed: thin outlines (counted in the page text)
+        if id(spot) not in listed:
+            _outline(ax, to_draw(spot.metric), "#ff5fd2", 0.8)
     for finding in summary.findings:
-        _outline(ax, to_draw(finding.hotspot.metric), "#ff5fd2", 2.0)  # magenta stands out against viridis
+        for area in finding.areas or (finding.hotspot,):
+            _outline(ax, to_draw(area.metric), "#ff5fd2", 2.0)  # magenta stands out against viridis
     points = [to_draw(f.point_metric) for f in summary.findings]
     spots = [(p.x, p.y) for p in points]
     labels = label_positions(spots, 0.075 * (max(maxx - minx, maxy - miny) + 2 * pad))
@@ -165,7 +170,7 @@ def render_overview(
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.01, 0.01, 0.86, 0.98))
     draw_crs = window.crs if window is not None else crs
-    geoms = [reproject_geometry(s.field.metric, crs, draw_crs) for s in summaries]
+    geoms = [reproject_geometry(s.field.geometry, crs, draw_crs) for s in summaries]
     if window is not None:
         ax.imshow(np.ma.masked_invalid(window.values), extent=window.extent, cmap="gray", vmin=-0.2, vmax=1.0,
                   alpha=0.7, interpolation="nearest")
@@ -173,7 +178,8 @@ def render_overview(
         _outline(ax, geom, "#ff5fd2" if s.findings else "white", 3.0 if s.findings else 2.5)
         label = s.field.field_id + (f"\n{len(s.findings)}か所" if s.findings else "")
         spot = geom.representative_point()
-        ax.text(spot.x, spot.y, label, ha="center", va="center", fontproperties=font, fontsize=14,
+        # parse_math=False: a field ID is user text, shown literally ("$x$" is not mathtext)
+        ax.text(spot.x, spot.y, label, ha="center", va="center", fontproperties=font, fontsize=14, parse_math=False,
                 bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": "black", "linewidth": 1.2})
     minx = min(g.bounds[0] for g in geoms)
     miny = min(g.bounds[1] for g in geoms)

@@ -1,58 +1,26 @@
-"""Reading the stage inputs: survey fields, hotspots, index rasters, flight metadata.
+"""Reading the predictions and indices that reports and open data use: hotspots, index rasters, class names.
 
-Everything is returned as frozen dataclasses with geometries in both WGS84 (for
-maps apps and open data) and the scene's projected CRS (for metres).
+Fields and flights come from the domain core (:func:`pipeline.core.io.load_flight_fields`); hotspots are
+returned with geometries in both WGS84 (for map apps and open data) and the scene's projected CRS (metres).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-import rasterio
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from pipeline.common.geo import JGD2011_UTM53N, read_geojson_features, reproject_geometry
-from pipeline.common.survey import SurveyFolder, open_survey
+from pipeline.common.geo import read_geojson_features, reproject_geometry
 from pipeline.errors import InputError, SceneNotFoundError
 
-CROPS = ("rice", "ginger")
 HOTSPOTS_NAME = "hotspots.geojson"
 CLASSES_NAME = "classes.tif"
 PROBABILITY_NAME = "probability.tif"
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a survey.
-
-    Attributes:
-        field_id: The survey's field identifier (never published as is).
-        crop: ``rice`` or ``ginger``.
-        grower: The grower's name (personal).
-        open_data: Whether the grower agreed to open data publication.
-        wgs84: Polygon in lon/lat degrees.
-        metric: Polygon in the scene's projected CRS (metres).
-        properties: All input properties (personal; never published).
-    """
-
-    field_id: str
-    crop: str
-    grower: str
-    open_data: bool
-    wgs84: BaseGeometry
-    metric: BaseGeometry
-    properties: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-
-    @property
-    def area_m2(self) -> float:
-        return float(self.metric.area)
 
 
 @dataclass(frozen=True)
@@ -76,83 +44,6 @@ class Hotspot:
     mean_probability: float
     wgs84: BaseGeometry
     metric: BaseGeometry
-
-
-@dataclass(frozen=True)
-class Flight:
-    """One survey flight: its fields, date and metadata."""
-
-    survey: SurveyFolder
-    date: dt.date
-    crs: CRS
-    fields: tuple[Field, ...]
-    meta: Mapping[str, Any]
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"true", "1", "yes", "y", "はい"}
-    return bool(value) if value is not None else True
-
-
-def flight_date(meta: Mapping[str, Any], where: str) -> dt.date:
-    """The flight date from ``survey.json``'s ``date`` (ISO date or datetime)."""
-    raw = meta.get("date")
-    if raw is None:
-        raise InputError(f"{where}: survey.json has no 'date'; add the flight date as YYYY-MM-DD")
-    try:
-        return dt.date.fromisoformat(str(raw)[:10])
-    except ValueError:
-        raise InputError(f"{where}: survey.json date {raw!r} is not an ISO date; expected YYYY-MM-DD") from None
-
-
-def scene_crs(survey: SurveyFolder) -> CRS:
-    """The projected CRS of ``scene.tif`` (EPSG:6690 when the file carries none)."""
-    with rasterio.open(survey.scene) as src:
-        return CRS.from_user_input(src.crs) if src.crs else JGD2011_UTM53N
-
-
-def load_flight(path: Path | str) -> Flight:
-    """Open a survey folder and read its fields.
-
-    Raises:
-        SceneNotFoundError: the folder or a required file is missing.
-        InputError: a field lacks ``field_id``/``crop`` or names an unknown crop.
-    """
-    survey = open_survey(path)
-    meta = survey.meta()
-    crs = scene_crs(survey)
-    feats, src_crs = read_geojson_features(survey.fields)
-    problems: list[str] = []
-    fields: list[Field] = []
-    seen: set[str] = set()
-    for i, (geom, props) in enumerate(feats):
-        fid, crop = props.get("field_id"), props.get("crop")
-        if fid is None or str(fid).strip() == "":
-            problems.append(f"feature {i} has no field_id")
-            continue
-        if crop not in CROPS:
-            problems.append(f"field {fid!r} has crop {crop!r}, expected one of {', '.join(CROPS)}")
-            continue
-        if str(fid) in seen:
-            problems.append(f"field_id {fid!r} appears twice")
-            continue
-        seen.add(str(fid))
-        wgs84 = reproject_geometry(geom, src_crs, "EPSG:4326")
-        fields.append(
-            Field(
-                field_id=str(fid),
-                crop=str(crop),
-                grower=str(props.get("grower") or "").strip(),
-                open_data=_as_bool(props.get("open_data", True)),
-                wgs84=wgs84,
-                metric=reproject_geometry(wgs84, "EPSG:4326", crs),
-                properties=MappingProxyType(dict(props)),
-            )
-        )
-    if problems:
-        raise InputError(f"{str(survey.fields)!r}: " + "; ".join(problems) + "; fix the field attributes")
-    return Flight(survey, flight_date(meta, str(survey.meta_path)), crs, tuple(fields), MappingProxyType(meta))
 
 
 def require_dir(path: Path | str, what: str, hint: str) -> Path:

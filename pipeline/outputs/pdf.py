@@ -10,6 +10,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
@@ -23,9 +24,9 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from pipeline.common.atomic import atomic_path
+from pipeline.common.fontfile import FONT_NAME, ipaex_gothic_path
 from pipeline.outputs.analysis import FieldSummary, Finding
-from pipeline.outputs.fonts import FONT_NAME, ipaex_gothic_path
-from pipeline.outputs.wording import ACTION, crop_name, format_date, look_for
+from pipeline.outputs.wording import ACTION, crop_name, format_date, look_for, unlisted_words
 
 FOOTER = "四万十町 ドローン圃場調査"
 CAUTION = "地図は、ドローンの写真から計算した目安です。病気かどうかは、畑で株を見て確かめてください。"
@@ -43,6 +44,17 @@ class Change:
     index: str
     index_before: float | None
     concern_before_m2: float
+
+
+def markup_text(text: object) -> str:
+    """``text`` as literal characters inside reportlab Paragraph markup.
+
+    Paragraph text is an XML-like mini-language (``<b>``, ``<font>``, ``<img src=...>`` — the last
+    makes reportlab open a local file), so every user-supplied string (grower and field names,
+    field IDs) is escaped with :func:`xml.sax.saxutils.escape` (``&``, ``<``, ``>``) plus both quote
+    characters before it is placed in markup. Our own constant markup (``<b>``) stays outside.
+    """
+    return escape(str(text), {'"': "&quot;", "'": "&#39;"})
 
 
 def _register_font() -> None:
@@ -98,7 +110,7 @@ def _figures_table(summary: FieldSummary, change: Change | None, st: Mapping[str
         ("要注意の面積", f"{summary.concern_m2:,.0f} m²（畑の {summary.concern_pct:.1f} %）"),
         ("前回との比較", _change_text(summary, change)),
     ]
-    data = [[Paragraph(k, st["cell"]), Paragraph(v, st["cell"])] for k, v in rows]
+    data = [[Paragraph(markup_text(k), st["cell"]), Paragraph(markup_text(v), st["cell"])] for k, v in rows]
     table = Table(data, colWidths=[4.2 * cm, 12.8 * cm])
     table.setStyle(
         TableStyle(
@@ -113,24 +125,26 @@ def _figures_table(summary: FieldSummary, change: Change | None, st: Mapping[str
     return table
 
 
-def _finding_row(f: Finding, st: Mapping[str, ParagraphStyle]) -> list[object]:
+def _finding_row(f: Finding, st: Mapping[str, ParagraphStyle], qr_cm: float = 2.2, head: str = "big") -> list[object]:
     text = [
-        Paragraph(f"<b>{f.sentence}</b>", st["big"]),
-        Paragraph(f"確かさ：{f.confidence}", st["cell"]),
+        Paragraph(f"<b>{markup_text(f.sentence)}</b>　確かさ：{f.confidence}", st[head]),
         Paragraph(ACTION + look_for(f.hotspot.cls), st["cell"]),
-        Paragraph(f"緯度 {f.lat:.6f}　経度 {f.lon:.6f}", st["small"]),
+        Paragraph(f"緯度 {f.lat:.6f}　経度 {f.lon:.6f}"
+                  + (f"　地点ID {markup_text(f.point_id)}" if f.point_id else ""), st["small"]),
     ]
-    return [Paragraph(str(f.number), st["num"]), text, _qr_image(f.maps_url, 2.7)]
+    return [Paragraph(str(f.number), st["num"]), text, _qr_image(f.maps_url, qr_cm)]
 
 
 def _field_page(
     summary: FieldSummary, map_png: Path, change: Change | None, st: Mapping[str, ParagraphStyle],
-    trend_png: Path | None = None,
+    trend_png: Path | None = None, note: str | None = None,
 ) -> list[object]:
     field = summary.field
+    crowded = len(summary.findings) > 2  # keep a page with up to four points on one sheet
+    map_w = 7.6 if crowded else 10.8
     story: list[object] = [
-        Paragraph(f"圃場 {field.field_id}　{crop_name(field.crop)}", st["h1"]),
-        Image(str(map_png), width=13.2 * cm, height=11.0 * cm),
+        Paragraph(markup_text(f"圃場 {field.field_id}　{crop_name(field.crop)}"), st["h1"]),
+        Image(str(map_png), width=map_w * cm, height=map_w * 5 / 6 * cm),
         Paragraph(MAP_LEGEND, st["small"]),
         Spacer(1, 0.2 * cm),
         _figures_table(summary, change, st),
@@ -143,7 +157,7 @@ def _field_page(
         story.append(Paragraph(NOTHING_FOUND, st["big"]))
         return story
     story.append(Paragraph("見に行ってほしい場所（地図の番号）", st["h2"]))
-    rows = [_finding_row(f, st) for f in summary.findings]
+    rows = [_finding_row(f, st, 1.9, "cell") if crowded else _finding_row(f, st) for f in summary.findings]
     table = Table(rows, colWidths=[1.4 * cm, 12.4 * cm, 3.2 * cm])
     table.setStyle(
         TableStyle(
@@ -156,17 +170,23 @@ def _field_page(
         )
     )
     story.append(table)
-    story.append(Paragraph(QR_HELP, st["small"]))
+    if summary.unlisted:
+        story.append(Paragraph(unlisted_words(summary.unlisted), st["cell" if crowded else "body"]))
+    if not crowded:  # the cover explains the QR codes too
+        story.append(Paragraph(QR_HELP, st["small"]))
+    if note:
+        story.append(Paragraph(markup_text(note), st["small"]))
     return story
 
 
 def _cover(
-    grower: str, date: str, summaries: Sequence[FieldSummary], st: Mapping[str, ParagraphStyle], overview: Path | None
+    grower: str, date: str, summaries: Sequence[FieldSummary], st: Mapping[str, ParagraphStyle], overview: Path | None,
+    note: str | None = None,
 ) -> list[object]:
     flagged = [s for s in summaries if s.findings]
     story: list[object] = [
         Paragraph("ドローン調査の結果", st["title"]),
-        Paragraph(f"{grower} 様", st["h1"]),
+        Paragraph(f"{markup_text(grower)} 様", st["h1"]),
         Paragraph(f"飛行日：{date}", st["big"]),
         Spacer(1, 0.4 * cm),
         Paragraph(
@@ -177,11 +197,13 @@ def _cover(
         ),
         Spacer(1, 0.3 * cm),
     ]
+    if note:
+        story += [_boxed(Paragraph(markup_text(note), st["body"])), Spacer(1, 0.3 * cm)]
     header = [Paragraph(h, st["cell"]) for h in ("圃場", "作物", "面積", "要注意の場所")]
     rows = [header] + [
         [
-            Paragraph(s.field.field_id, st["cell"]),
-            Paragraph(crop_name(s.field.crop), st["cell"]),
+            Paragraph(markup_text(s.field.field_id), st["cell"]),
+            Paragraph(markup_text(crop_name(s.field.crop)), st["cell"]),
             Paragraph(f"{s.field.area_m2 / 10000:.2f} ha", st["cell"]),
             Paragraph(f"{len(s.findings)} か所" if s.findings else "なし", st["cell"]),
         ]
@@ -206,10 +228,20 @@ def _cover(
         story.append(Paragraph("いつも通りの見回りで大丈夫です。", st["big"]))
     for s in flagged:
         spots = "、".join(f"{f.number}番（{f.place}）" for f in s.findings)
-        story.append(Paragraph(f"■ 圃場 {s.field.field_id}：{spots} へ行って、株を見てください。", st["big"]))
+        story.append(Paragraph(markup_text(f"■ 圃場 {s.field.field_id}：{spots} へ行って、株を見てください。"),
+                               st["big"]))
         story.append(Spacer(1, 0.15 * cm))
     story += [Spacer(1, 0.5 * cm), Paragraph(CAUTION, st["body"]), Paragraph(QR_HELP, st["body"])]
     return story
+
+
+def _boxed(flowable: object) -> Table:
+    """A flowable in a framed, lightly shaded box (notes the grower must not miss)."""
+    box = Table([[flowable]], colWidths=[17 * cm])
+    box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#c04000")),
+                             ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#fff4e6")),
+                             ("TOPPADDING", (0, 0), (-1, -1), 6), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    return box
 
 
 def _footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
@@ -229,6 +261,8 @@ def write_report_pdf(
     changes: Mapping[str, Change],
     overview: Path | None = None,
     trend_pngs: Mapping[str, Path] | None = None,
+    note: str | None = None,
+    page_note: str | None = None,
 ) -> Path:
     """Write one grower's report, atomically.
 
@@ -241,14 +275,16 @@ def write_report_pdf(
         changes: field_id → change since the previous flight (fields without history omitted).
         overview: PNG of all the grower's fields for the cover page.
         trend_pngs: field_id → chart of the index over earlier flights with its forecast (``--history``).
+        note: What to know about the model (:func:`wording.model_note`), boxed on the cover.
+        page_note: Its one-line reminder on every field page (:func:`wording.page_note`).
     """
     _register_font()
     st = _styles()
-    story = _cover(grower, format_date(flight_date), summaries, st, overview)
+    story = _cover(grower, format_date(flight_date), summaries, st, overview, note)
     for s in summaries:
         story.append(PageBreak())
         page = _field_page(s, map_pngs[s.field.field_id], changes.get(s.field.field_id), st,
-                           (trend_pngs or {}).get(s.field.field_id))
+                           (trend_pngs or {}).get(s.field.field_id), page_note)
         story.extend([page[0], KeepTogether(page[1:4]), *page[4:]])
     with atomic_path(path) as tmp:
         doc = SimpleDocTemplate(

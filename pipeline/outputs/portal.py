@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import html
 import io
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,9 +24,9 @@ from pathlib import Path
 import pystac
 
 from pipeline.common.atomic import atomic_write_bytes, atomic_write_text
-from pipeline.outputs.fonts import ipaex_gothic_path
 from pipeline.outputs.privacy import MUNICIPALITY_CODE
 from pipeline.outputs.stac import ATTRIBUTION, PDL_TITLE, PDL_URL
+from pipeline.outputs.webmap import MAP_SCRIPT, MAP_STYLE, static_files
 from pipeline.outputs.wording import crop_name, disease_name
 
 CSV_NAME = f"{MUNICIPALITY_CODE}_drone_field_stats.csv"
@@ -98,6 +99,11 @@ def write_csv(root: Path, rows: Sequence[FieldRow]) -> Path:
 
 
 FONT_DIR = "fonts"
+#: Shown instead of the map when the page is opened as a file (no range requests there).
+FILE_MESSAGE = ("地図は、このフォルダを HTTP の範囲リクエスト（Range）に対応した Web サーバーで公開すると表示されます"
+                "（例：shimanto opendata-serve このフォルダ、または nginx）。"
+                "ファイルとして開いた場合は、下の一覧からデータを"
+                "利用できます。")
 STYLE = """
 @font-face{font-family:"IPAexGothic";src:url("fonts/ipaexg.ttf") format("truetype")}
 body{font-family:"IPAexGothic","Hiragino Sans","Yu Gothic","Noto Sans CJK JP",sans-serif;margin:2em auto;
@@ -108,6 +114,10 @@ th{background:#eef5ee}.item{display:flex;gap:1em;align-items:flex-start;margin:1
 .item img{width:160px;border:1px solid #ccc;background:#eee}
 .note{background:#f7f7f0;padding:.8em;border-left:4px solid #aa6}
 code{word-break:break-all}
+#map{width:100%;height:480px;border:1px solid #999;background:#f4f4f4}
+#map-switcher label{margin-right:1em}.legend{display:flex;align-items:center;gap:.5em;margin:.4em 0}
+#map-legend-bar{width:240px;height:14px;border:1px solid #888}#map-selection{overflow-x:auto}
+#map-selection table{font-size:.85em}.mesh-key{border:2px dashed #c0392b;padding:0 .4em}
 """
 
 
@@ -115,12 +125,38 @@ def _rel(target: str | Path, root: Path) -> str:
     return Path(os.path.relpath(Path(target), root)).as_posix()
 
 
-def index_html(root: Path, catalog: Path, collections: Sequence[pystac.Collection], csv_path: Path) -> str:
-    """An offline HTML page: every dataset with relative links, inline CSS, no scripts."""
+def _map_section(config: Mapping[str, object] | None) -> list[str]:
+    """The map block: a status line (the only thing shown from file://), the hidden map panel, its config."""
+    e = html.escape
+    if config is None:
+        return []
+    blob = json.dumps(config, ensure_ascii=False).replace("</", "<\\/")
+    return [
+        f'<h2>地図</h2><link rel="stylesheet" href="{e(MAP_STYLE)}">',
+        f'<p id="map-status" class="note" data-file-message="{e(FILE_MESSAGE)}">{e(FILE_MESSAGE)}</p>',
+        '<div id="map-panel" hidden><div id="map-switcher">植生指数：</div><div id="map"></div>',
+        '<div class="legend"><span id="map-legend-title"></span><span id="map-legend-min"></span>'
+        '<span id="map-legend-bar"></span><span id="map-legend-max"></span></div>',
+        '<p>白い線：公開に同意した圃場（クリックで CSV の行を表示）。<span class="mesh-key">赤い破線</span>：'
+        "公開に同意していない圃場の集計（2分の1地域メッシュ、約500 m 四方、JIS X 0410）。"
+        "数字は 病害の疑いがある圃場数/圃場数。</p>",
+        '<div id="map-selection"></div></div>',
+        f'<script type="application/json" id="map-config">{blob}</script>',
+        f'<script src="{e(MAP_SCRIPT)}" defer></script>',
+    ]
+
+
+def index_html(root: Path, catalog: Path, collections: Sequence[pystac.Collection], csv_path: Path,
+               map_config: Mapping[str, object] | None = None, extra_links: Sequence[tuple[Path, str]] = ()) -> str:
+    """The page: the map (served over HTTP) and every dataset as a relative link with thumbnails.
+
+    Every ``href``/``src`` is relative to ``index.html``, so the folder can be moved or served anywhere.
+    """
     e = html.escape
     parts = [
         "<!DOCTYPE html>", '<html lang="ja"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">',
         "<title>四万十町 ドローン圃場観測データ</title>", f"<style>{STYLE}</style></head><body>",
         "<h1>四万十町 ドローン圃場観測データ</h1>",
         '<p class="note">' + e(ATTRIBUTION) + "<br>利用規約：" + e(PDL_TITLE) + "（<code>" + e(PDL_URL)
@@ -130,7 +166,11 @@ def index_html(root: Path, catalog: Path, collections: Sequence[pystac.Collectio
         f'<tr><td><a href="{e(_rel(csv_path, root))}">{e(csv_path.name)}</a></td><td>CSV（UTF-8 BOM付き）</td>'
         "<td>圃場ごとの集計（植生指数の平均、要注意面積）</td></tr>",
         f'<tr><td><a href="{e(_rel(catalog, root))}">catalog.json</a></td><td>STAC 1.1.0</td>'
-        "<td>画像データの目録（Cloud Optimized GeoTIFF）</td></tr></table>",
+        "<td>画像データの目録（Cloud Optimized GeoTIFF）</td></tr>",
+        *(f'<tr><td><a href="{e(_rel(p, root))}">{e(p.name)}</a></td><td>GeoJSON</td><td>{e(text)}</td></tr>'
+          for p, text in extra_links),
+        "</table>",
+        *_map_section(map_config),
     ]
     for c in collections:
         parts.append(f'<h2><a href="{e(_rel(c.get_self_href() or "", root))}">{e(c.title or c.id)}</a></h2>')
@@ -155,18 +195,19 @@ def index_html(root: Path, catalog: Path, collections: Sequence[pystac.Collectio
     return "\n".join(parts) + "\n"
 
 
-def copy_font(root: Path) -> list[Path]:
-    """Ship IPAexGothic and its licence in ``root/fonts`` so the page shows Japanese on machines without
-    Japanese fonts (the IPA Font License allows redistribution with the licence text)."""
-    font = ipaex_gothic_path()
-    out = []
-    for src in (font, font.parent / "IPA_Font_License_Agreement_v1.0.txt"):
-        if src.is_file():
-            out.append(atomic_write_bytes(root / FONT_DIR / src.name, src.read_bytes()))
-    return out
+def copy_static(root: Path) -> dict[str, Path]:
+    """Copy the page's packaged files under ``root``: IPAexGothic with its licence (so the page shows Japanese
+    on machines without Japanese fonts; the IPA Font License allows redistribution with the licence text),
+    the map script and its licences. Returns :func:`pipeline.outputs.webmap.static_files` (for the leak scan)."""
+    files = static_files()
+    for rel, src in files.items():
+        atomic_write_bytes(root / rel, src.read_bytes())
+    return files
 
 
-def write_index_html(root: Path, catalog: Path, collections: Sequence[pystac.Collection], csv_path: Path) -> Path:
-    """Write ``index.html`` (and its font) under ``root``."""
-    copy_font(root)
-    return atomic_write_text(root / "index.html", index_html(root, catalog, collections, csv_path))
+def write_index_html(root: Path, catalog: Path, collections: Sequence[pystac.Collection], csv_path: Path,
+                     map_config: Mapping[str, object] | None = None,
+                     extra_links: Sequence[tuple[Path, str]] = ()) -> Path:
+    """Write ``index.html`` under ``root`` (call :func:`copy_static` for its font and script)."""
+    return atomic_write_text(root / "index.html",
+                             index_html(root, catalog, collections, csv_path, map_config, extra_links))

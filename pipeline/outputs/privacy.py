@@ -5,12 +5,15 @@ Rules (hard):
 * Only properties on :data:`OPEN_FIELD_PROPERTIES` / :data:`OPEN_SURVEY_KEYS` are ever published;
   every other input property (grower, contact, phone, address, planting date...) is personal.
 * Fields appear only under :func:`anonymous_field_id`, an HMAC-SHA256 of the survey's field ID
-  keyed with the project's secret salt: stable across flights, not reversible without the key.
+  keyed with the installation's secret key (:mod:`pipeline.outputs.anonkey`, a 0600 file outside
+  the repository and the publication): stable across flights, not recomputable without the key.
 * A field whose ``open_data`` is false is left out entirely: no statistics row, no outline, no
-  hotspot, and its pixels are set to nodata in every published raster. By default pixels outside
-  all published fields are masked too (houses, roads and people are not agricultural data).
-* Before a catalogue is published, :func:`find_leaks` scans every byte written (UTF-8 and UTF-16
-  encodings) for every personal value; any hit aborts the publication.
+  hotspot, and its pixels are set to nodata in every published raster. Its suspected disease is
+  published only as counts per JIS X 0410 1/2 mesh square (:mod:`pipeline.outputs.mesh`).
+  By default pixels outside all published fields are masked too (houses, roads and people are
+  not agricultural data).
+* Before a catalogue is published, :func:`pipeline.outputs.leakscan.find_leaks` scans every file
+  for every personal value, whatever its length, as a whole token; any hit aborts the publication.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import hmac
 import math
 import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,24 +33,21 @@ from rasterio.features import geometry_mask
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
-from pipeline.outputs.inputs import Field
+from pipeline.core.fields import Field
 
 MUNICIPALITY_CODE = "394122"
 #: Field properties that may be published (field_id only through its anonymous form).
 OPEN_FIELD_PROPERTIES: tuple[str, ...] = ("crop",)
 #: survey.json keys that may be published.
 OPEN_SURVEY_KEYS: tuple[str, ...] = ("date", "sensor", "gsd_cm")
-#: Shortest personal value (UTF-8 bytes) the run-time leak scan looks for in binary files;
-#: shorter strings occur by chance in compressed data. Tests scan for every value.
-MIN_SCAN_BYTES = 5
 #: survey.json keys whose values are about people.
 PERSON_KEYS = re.compile(r"operator|pilot|contact|owner|author|grower|farmer|person|user|name|mail|phone|tel|address",
                          re.IGNORECASE)
 
 
-def anonymous_field_id(field_id: str, salt: str) -> str:
-    """``394122-F-`` + the first 8 hex digits of ``HMAC-SHA256(salt, field_id)``."""
-    digest = hmac.new(salt.encode("utf-8"), field_id.encode("utf-8"), hashlib.sha256).hexdigest()
+def anonymous_field_id(field_id: str, key: bytes) -> str:
+    """``394122-F-`` + the first 8 hex digits of ``HMAC-SHA256(key, field_id)`` (RFC 2104)."""
+    digest = hmac.new(key, field_id.encode("utf-8"), hashlib.sha256).hexdigest()
     return f"{MUNICIPALITY_CODE}-F-{digest[:8]}"
 
 
@@ -159,35 +158,3 @@ def personal_values(fields: Iterable[Field], survey_meta: Mapping[str, Any]) -> 
 
     collect_people({k: v for k, v in survey_meta.items() if k not in OPEN_SURVEY_KEYS})
     return values
-
-
-def encodings(value: str) -> list[bytes]:
-    """The byte forms a value may take in a file: UTF-8, UTF-16-LE/BE, JSON ``\\uXXXX`` escapes."""
-    escaped = value.encode("ascii", "backslashreplace").decode("ascii")
-    json_escaped = "".join(c if ord(c) < 128 else f"\\u{ord(c):04x}" for c in value)
-    forms = {value.encode("utf-8"), value.encode("utf-16-le"), value.encode("utf-16-be"), json_escaped.encode()}
-    forms.add(escaped.encode())
-    return sorted(forms)
-
-
-def find_leaks(root: Path, values: Iterable[str], min_bytes: int = 1) -> list[str]:
-    """Every ``(file, value)`` where a personal value occurs in a file under ``root``.
-
-    Args:
-        root: Folder to scan (all files, recursively, raw bytes).
-        values: Personal strings.
-        min_bytes: Skip values whose UTF-8 form is shorter than this.
-
-    Returns:
-        Human-readable problems, empty when nothing leaked.
-    """
-    patterns = [(v, forms) for v in sorted(set(values)) if len(v.encode("utf-8")) >= min_bytes
-                for forms in [encodings(v)]]
-    problems: list[str] = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        lower = data.lower()
-        for value, forms in patterns:
-            if any(form in data or form.lower() in lower for form in forms):
-                problems.append(f"{path.relative_to(root)} contains personal value {value!r}")
-    return problems

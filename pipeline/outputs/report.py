@@ -25,16 +25,19 @@ from typing import Any
 
 from shapely.ops import unary_union
 
-from pipeline.common.atomic import atomic_write_json
+from pipeline.common.atomic import atomic_write_json, claim_output_folder
 from pipeline.common.progress import progress_task
+from pipeline.core.fields import Field
+from pipeline.core.io import FlightFields, load_flight_fields
 from pipeline.errors import InputError, unknown_name
 from pipeline.outputs.analysis import FieldSummary, read_index_window, summarise_field
 from pipeline.outputs.config import ReportConfig
 from pipeline.outputs.exports import field_slug, grower_slug, write_kml, write_scouting_geojson
 from pipeline.outputs.fieldmap import render_field_map, render_overview
-from pipeline.outputs.inputs import Field, Flight, Hotspot, load_flight, load_hotspots, require_dir
+from pipeline.outputs.inputs import Hotspot, load_hotspots, require_dir
 from pipeline.outputs.pdf import Change, write_report_pdf
-from pipeline.outputs.wording import format_date
+from pipeline.outputs.scoutfile import ScoutingInput, load_scouting
+from pipeline.outputs.wording import format_date, model_note, page_note
 
 log = logging.getLogger(__name__)
 SUMMARY_NAME = "summary.json"
@@ -105,12 +108,12 @@ def history_points(dirs: Sequence[Path], before: str) -> dict[str, list[tuple[st
     return points
 
 
-def _trend_charts(work: Path, slug: str, flight: Flight, summaries: Sequence[FieldSummary],
+def _trend_charts(work: Path, slug: str, flight: FlightFields, summaries: Sequence[FieldSummary],
                   points: dict[str, list[tuple[str, str, float]]]) -> dict[str, Path]:
     """Per field with history: the index over earlier flights and this one, with the forecast band."""
     import datetime as dt
 
-    from pipeline.batch.timeseries import history_chart
+    from pipeline.analysis.timeseries import history_chart
 
     charts: dict[str, Path] = {}
     for s in summaries:
@@ -134,24 +137,27 @@ def _iso_date(text: str) -> object:
 
 
 def _grower_report(
-    work: Path, flight: Flight, grower: str, fields: list[Field], spots: dict[str, list[Hotspot]],
+    work: Path, flight: FlightFields, grower: str, fields: list[Field], spots: dict[str, list[Hotspot]],
     indices_dir: Path, changes: dict[str, Change], cfg: ReportConfig,
     points: dict[str, list[tuple[str, str, float]]] | None = None,
+    scouting: ScoutingInput | None = None,
 ) -> tuple[list[Path], list[FieldSummary]]:
     slug = grower_slug(grower)
     summaries: list[FieldSummary] = []
     pngs: dict[str, Path] = {}
     for field in fields:
-        summary, window = summarise_field(flight, field, spots.get(field.field_id, []), indices_dir, cfg)
+        summary, window = summarise_field(flight, field, spots.get(field.field_id, []), indices_dir, cfg, scouting)
         summaries.append(summary)
         pngs[field.field_id] = render_field_map(
             summary, window, flight.crs, work / f"{slug}_{field_slug(field.field_id)}.png", cfg.dpi
         )
-    union = unary_union([f.metric for f in fields])
+    union = unary_union([f.geometry for f in fields])
     background = read_index_window(indices_dir, flight.survey.scene, "ndvi", union, flight.crs, 20.0)
     overview = render_overview(summaries, background, flight.crs, work / f"{slug}_overview.png", cfg.dpi)
     trends = _trend_charts(work, slug, flight, summaries, points or {})
-    pdf = write_report_pdf(work / f"{slug}.pdf", grower, flight.date, summaries, pngs, changes, overview, trends)
+    pdf = write_report_pdf(work / f"{slug}.pdf", grower, flight.date, summaries, pngs, changes, overview, trends,
+                           model_note(scouting.model if scouting is not None else None),
+                           page_note(scouting.model if scouting is not None else None))
     kml = write_kml(work / f"{slug}.kml", f"{grower} {format_date(flight.date)}", summaries)
     geojson = write_scouting_geojson(work / f"{slug}.geojson", summaries)
     return [pdf, kml, geojson, overview, *pngs.values(), *trends.values()], summaries
@@ -165,6 +171,7 @@ def make_reports(
     cfg: ReportConfig,
     grower: str | None = None,
     history: Sequence[Path] = (),
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write every grower's report (or only ``grower``'s) into ``out``.
 
@@ -173,9 +180,10 @@ def make_reports(
         UnknownNameError: ``grower`` is not in the survey.
         InputError: malformed inputs or history.
     """
-    flight = load_flight(survey_dir)
+    flight = load_flight_fields(survey_dir)
     indices = require_dir(indices_dir, "indices", "run 'shimanto indices' first or pass --indices")
     hotspots = load_hotspots(predictions_dir, flight.crs)
+    scouting = load_scouting(predictions_dir, hotspots)
     groups = group_by_grower(flight.fields)
     if grower is not None:
         if grower not in groups:
@@ -190,14 +198,15 @@ def make_reports(
             log.warning("hotspot in unknown field %r ignored", h.field_id)
     changes = load_history(list(history), flight.date.isoformat())
     points = history_points(list(history), flight.date.isoformat())
-    out.mkdir(parents=True, exist_ok=True)
+    claim_output_folder(out, "report", overwrite)
     work = Path(tempfile.mkdtemp(prefix=".report.", dir=out))
     try:
         produced: list[Path] = []
         figures: dict[str, dict[str, Any]] = {}
         with progress_task("reports", len(groups)) as (progress, task):
             for name, fields in groups.items():
-                files, summaries = _grower_report(work, flight, name, fields, spots, indices, changes, cfg, points)
+                files, summaries = _grower_report(work, flight, name, fields, spots, indices, changes, cfg, points,
+                                                  scouting)
                 produced += files
                 for s in summaries:
                     figures[s.field.field_id] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +50,7 @@ class ItemAssets:
     thumbnail: Path | None
     fields: Path
     hotspots: Path | None
+    disease_mesh: Path | None = None
 
 
 def collection_id(year: int, crop: str) -> str:
@@ -72,7 +74,7 @@ def _raster_band(r: PublishedRaster, gsd_m: float | None) -> RasterBand:
 
 def _raster_asset(item: pystac.Item, key: str, r: PublishedRaster, title: str, roles: list[str],
                   gsd_m: float | None, description: str | None = None) -> pystac.Asset:
-    asset = pystac.Asset(href=str(r.path), media_type=pystac.MediaType.COG, title=title, roles=roles,
+    asset = pystac.Asset(href=str(r.path.absolute()), media_type=pystac.MediaType.COG, title=title, roles=roles,
                          description=description)
     item.add_asset(key, asset)
     RasterExtension.ext(asset, add_if_missing=True).bands = [_raster_band(r, gsd_m) for _ in r.band_names]
@@ -127,13 +129,20 @@ def build_item(
     if assets.probability is not None:
         _raster_asset(item, "probability", assets.probability, "病害の疑い 確率", ["data"], gsd_m)
     if assets.thumbnail is not None:
-        item.add_asset("thumbnail", pystac.Asset(href=str(assets.thumbnail), media_type=pystac.MediaType.PNG,
+        item.add_asset("thumbnail", pystac.Asset(href=str(assets.thumbnail.absolute()), media_type=pystac.MediaType.PNG,
                                                  title="サムネイル（NDVI）", roles=["thumbnail"]))
-    item.add_asset("fields", pystac.Asset(href=str(assets.fields), media_type=pystac.MediaType.GEOJSON,
+    item.add_asset("fields", pystac.Asset(href=str(assets.fields.absolute()), media_type=pystac.MediaType.GEOJSON,
                                           title="圃場（匿名ID）", roles=["metadata"]))
     if assets.hotspots is not None:
-        item.add_asset("hotspots", pystac.Asset(href=str(assets.hotspots), media_type=pystac.MediaType.GEOJSON,
+        item.add_asset("hotspots", pystac.Asset(href=str(assets.hotspots.absolute()),
+                                                media_type=pystac.MediaType.GEOJSON,
                                                 title="病害の疑いがある範囲", roles=["data"]))
+    if assets.disease_mesh is not None:
+        item.add_asset("disease_mesh", pystac.Asset(
+            href=str(assets.disease_mesh.absolute()), media_type=pystac.MediaType.GEOJSON, roles=["data"],
+            title="公開に同意していない圃場の病害の疑い（2分の1地域メッシュ集計）",
+            description="Counts of fields whose growers did not agree to open data, per JIS X 0410 1/2 mesh "
+                        "(about 500 m) square: mesh_code, date, withheld_fields, fields_with_concern, suspected."))
     return item
 
 
@@ -160,14 +169,35 @@ def build_collection(cid: str, year: int, crop: str, items: Sequence[pystac.Item
     return collection
 
 
+def relative_href(target: Path, stac_file: Path, root: Path) -> str:
+    """``target`` as a POSIX path relative to the folder of ``stac_file``, both inside ``root``.
+
+    Raises:
+        ValueError: ``target`` lies outside ``root`` (it would not travel with the publication).
+    """
+    target, stac_file, root = target.absolute(), stac_file.absolute(), root.absolute()
+    if not target.is_relative_to(root):
+        raise ValueError(f"{target} is outside the publication {root}")
+    return Path(os.path.relpath(target, stac_file.parent)).as_posix()
+
+
 def save_catalog(root: Path, collections: Sequence[pystac.Collection]) -> Path:
-    """Write a self-contained static catalogue (relative links and asset hrefs) under ``root``."""
+    """Write a self-contained static catalogue under ``root``: every link and asset href is relative to
+    the STAC file holding it (STAC best practice "self-contained catalog"), so the folder can be moved,
+    copied or served from any URL prefix.
+
+    Asset hrefs must be absolute paths inside ``root`` when the Items are built; they are rewritten here.
+    """
+    root = root.absolute()
     catalog = pystac.Catalog(id=CATALOG_ID, title="四万十町 ドローン圃場観測データ",
                              description=f"四万十町のドローン観測オープンデータ。{ATTRIBUTION}")
     catalog.add_link(pystac.Link(rel="license", target=PDL_URL, media_type="text/html", title=PDL_TITLE))
     for c in collections:
         catalog.add_child(c)
     catalog.normalize_hrefs(str(root / "catalog.json"))  # a folder named ".x.abc" would pass as a file
-    catalog.make_all_asset_hrefs_relative()
+    for item in catalog.get_items(recursive=True):
+        item_file = Path(item.get_self_href() or "")
+        for asset in item.assets.values():
+            asset.href = relative_href(Path(asset.href), item_file, root)
     catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
     return root / "catalog.json"

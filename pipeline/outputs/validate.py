@@ -1,7 +1,9 @@
-"""Offline validation of the published STAC catalogue against the vendored JSON schemas.
+"""Offline validation of the published STAC catalogue: our schema checks and pystac's validator.
 
 Each official schema URL maps to a file under ``pipeline/outputs/schemas`` through a
-``referencing.Registry``; an unknown ``$ref`` fails instead of reaching the network.
+``referencing.Registry``; an unknown ``$ref`` fails instead of reaching the network. The same
+vendored files feed pystac's own ``JsonSchemaSTACValidator`` (:class:`OfflineSTACValidator`), whose
+schema fetcher is replaced so that nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Any
 
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
+from pystac.errors import STACValidationError
+from pystac.serialization import identify_stac_object
+from pystac.validation.stac_validator import GetSchemaError, JsonSchemaSTACValidator
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 
@@ -108,4 +113,65 @@ def stac_problems(root: Path) -> list[str]:
             continue
         if isinstance(doc, dict) and "stac_version" in doc:
             problems += stac_object_problems(doc, registry, str(path.relative_to(root)))
+    return problems
+
+
+class OfflineSTACValidator(JsonSchemaSTACValidator):
+    """pystac's JSON-schema validator reading schemas only from pystac's bundled copies and ours.
+
+    A schema that is in neither raises :class:`pystac.validation.stac_validator.GetSchemaError`
+    instead of being downloaded.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        for url in SCHEMA_FILES:
+            self.schema_cache.setdefault(url, _load(url))
+
+    def _get_schema(self, schema_uri: str) -> dict[str, Any]:
+        if schema_uri not in self.schema_cache:
+            raise GetSchemaError(schema_uri, LookupError("not vendored; add it to pipeline/outputs/schemas"))
+        return self.schema_cache[schema_uri]
+
+
+def pystac_problems(root: Path) -> list[str]:
+    """Validate every STAC JSON file under ``root`` with pystac's validator (offline); ``[]`` when valid."""
+    validator = OfflineSTACValidator()
+    problems: list[str] = []
+    for path in sorted(root.rglob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not (isinstance(doc, dict) and "stac_version" in doc):
+            continue
+        info = identify_stac_object(doc)
+        try:
+            validator.validate(doc, info.object_type, str(doc["stac_version"]), list(info.extensions), str(path))
+        except (STACValidationError, GetSchemaError) as exc:
+            problems.append(f"{path.relative_to(root)}: pystac: {str(exc).splitlines()[0][:300]}")
+    return problems
+
+
+def href_problems(root: Path) -> list[str]:
+    """Every STAC link or asset href under ``root`` that is absolute, leaves ``root`` or names no file.
+
+    Links with ``rel`` ``license`` (and any other ``http(s)`` link to the outside world) are allowed
+    to be absolute URLs; everything that belongs to the publication must be relative.
+    """
+    root = root.absolute()
+    problems: list[str] = []
+    for path in sorted(root.rglob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not (isinstance(doc, dict) and "stac_version" in doc):
+            continue
+        refs = [(f"link {link.get('rel')}", link.get("href", "")) for link in doc.get("links", [])]
+        refs += [(f"asset {k}", a.get("href", "")) for k, a in doc.get("assets", {}).items()]
+        for what, href in refs:
+            if href.startswith(("http://", "https://")) and what == "link license":
+                continue
+            target = (path.parent / href).resolve()
+            if Path(href).is_absolute() or "://" in href:
+                problems.append(f"{path.relative_to(root)}: {what} href {href!r} is not relative")
+            elif not target.is_relative_to(root.resolve()):
+                problems.append(f"{path.relative_to(root)}: {what} href {href!r} leaves the publication")
+            elif not target.is_file():
+                problems.append(f"{path.relative_to(root)}: {what} href {href!r} names no file")
     return problems

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -128,3 +129,33 @@ def format_date(value: object) -> str:
     if isinstance(value, dt.date):
         return f"{value.year}年{value.month}月{value.day}日"
     return str(value)
+
+
+def model_note(model: Mapping[str, Any] | None) -> str | None:
+    """What the report says about the model that made the findings (``model`` facts of the prediction).
+
+    A model that saw no real labelled flight (only simulated surveys) makes candidates, not findings:
+    the grower is told so plainly. ``None`` when the prediction carries no model facts.
+    """
+    if not model:
+        return None
+    simulated = int(model.get("simulated_surveys", 0))
+    real = int(model.get("real_labelled_flights", 0))
+    if real == 0:
+        return (f"ご注意：この結果を出したAI（人工知能）は、コンピューターで作った調査データ（{simulated}回分）だけで"
+                "学習しました。本物の畑で確かめたデータは、まだ学習していません。番号の場所は「病気かもしれない候補」です。"
+                "必ず畑で株を見て確かめてください。")
+    return (f"この結果を出したAI（人工知能）は、コンピューターで作った調査データ（{simulated}回分）と、"
+            f"実際の飛行で確かめたデータ（{real}回分）で学習しました。番号の場所は、畑で株を見て確かめてください。")
+
+
+def unlisted_words(count: int) -> str:
+    """Sentence for the candidates not listed on a field page (shown as thin outlines on the map)."""
+    return f"ほかに、見回りのついでに見てほしい小さな場所が {count} か所あります（地図の細い線）。"
+
+
+def page_note(model: Mapping[str, Any] | None) -> str | None:
+    """One short line for every field page when the model saw no real labelled flight (else ``None``)."""
+    if not model or int(model.get("real_labelled_flights", 0)) > 0:
+        return None
+    return "※AIは、まだ本物の畑のデータで学習していません。番号の場所は候補です。畑で確かめてください。"

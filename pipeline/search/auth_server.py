@@ -13,12 +13,20 @@ Endpoints (stdlib :class:`http.server.ThreadingHTTPServer`, loopback only):
 2xx allows, 403 refuses (nginx-rtmp then drops the publisher; auth_request
 returns 403 to the viewer). Tokens are never logged in full and the secret
 never leaves the process.
+
+Throughput: every HLS segment a viewer fetches is one check, so the server
+speaks HTTP/1.1 with keep-alive (nginx keeps a pool of upstream connections
+open, ``keepalive`` in the generated config) and listens with a backlog of
+:data:`LISTEN_BACKLOG` instead of :mod:`socketserver`'s 5, whose overflow made
+1 % of checks wait a full second for a SYN retry under load
+(``bench/bench_auth_load.py`` measures both configurations).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,8 +40,15 @@ log = logging.getLogger(__name__)
 _STREAM_NAME = r"[A-Za-z0-9_]+(?:-[A-Za-z]+[A-Za-z0-9_]*)*"
 _HLS_PLAYLIST = re.compile(rf"^/hls/(?P<name>{_STREAM_NAME})\.m3u8$")
 _HLS_SEGMENT = re.compile(rf"^/hls/(?P<name>{_STREAM_NAME})-\d+\.ts$")
-_BOARD = re.compile(r"^/board/[A-Za-z0-9_.-]*$")
+#: Files of the board folder that are served (behind a read token), as a regex over the name. Only the board page
+#: itself is HTML: the pilots' sheet (publish links) never matches, whatever else the folder holds.
+SERVED_BOARD_FILE = r"board[.]html|[A-Za-z0-9_-]+[.](?:json|geojson|plan|waypoints)"
+_BOARD = re.compile(rf"^/board/(?:{SERVED_BOARD_FILE})$")
 _APP_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+#: Pending-connection queue of the listening socket (the kernel caps it at net.core.somaxconn).
+LISTEN_BACKLOG = 1024
+#: An idle kept-alive connection is closed after this many seconds (nginx's upstream pool closes first, at 30 s).
+IDLE_TIMEOUT_S = 75.0
 
 
 def protected_path(uri_path: str) -> str | None:
@@ -42,7 +57,7 @@ def protected_path(uri_path: str) -> str | None:
         match = pattern.match(uri_path)
         if match:
             return f"/hls/{match.group('name')}"
-    if _BOARD.match(uri_path) and ".." not in uri_path:
+    if _BOARD.match(uri_path):
         return "/board"
     return None
 
@@ -79,12 +94,18 @@ def http_decision(original_uri: str, secret: bytes, now: float) -> tuple[TokenCh
     return verify_token(secret, _first(parse_qs(parts.query), "token"), path, "read", now), path
 
 
-def make_handler(secret: bytes, clock: Callable[[], float] = time.time) -> type[BaseHTTPRequestHandler]:
-    """A request handler class bound to ``secret`` (kept in a closure, never in a response or log)."""
+def make_handler(secret: bytes, clock: Callable[[], float] = time.time,
+                 keep_alive: bool = True) -> type[BaseHTTPRequestHandler]:
+    """A request handler class bound to ``secret`` (kept in a closure, never in a response or log).
+
+    ``keep_alive=False`` answers HTTP/1.0 and closes after each check (the old behaviour, kept for the benchmark).
+    """
 
     class AuthHandler(BaseHTTPRequestHandler):
         server_version = "shimanto-stream-auth"
         sys_version = ""
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+        timeout = IDLE_TIMEOUT_S
 
         def _answer(self, check: TokenCheck, what: str) -> None:
             status = 200 if check.ok else 403
@@ -129,8 +150,28 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port_text)
 
 
-def make_auth_server(secret: bytes, host: str, port: int) -> ThreadingHTTPServer:
-    """A ready (bound, not yet serving) auth server; call ``serve_forever()`` and ``shutdown()``."""
-    server = ThreadingHTTPServer((host, port), make_handler(secret))
-    server.daemon_threads = True
-    return server
+def make_auth_server(secret: bytes, host: str, port: int, *, backlog: int = LISTEN_BACKLOG,
+                     keep_alive: bool = True) -> ThreadingHTTPServer:
+    """A ready (bound, not yet serving) auth server; call ``serve_forever()`` and ``shutdown()``.
+
+    Args:
+        secret: The stream secret.
+        host: Loopback address to bind.
+        port: Port (0 = any free one; read it from ``server.server_address``).
+        backlog: Listen backlog (``socketserver`` defaults to 5; see :data:`LISTEN_BACKLOG`).
+        keep_alive: HTTP/1.1 persistent connections (False: HTTP/1.0, one connection per check).
+    """
+
+    class AuthServer(ThreadingHTTPServer):
+        request_queue_size = backlog
+        daemon_threads = True
+
+        def handle_error(self, request: object, client_address: object) -> None:
+            """A client that went away is routine under load (one log line); anything else is logged in full."""
+            exc = sys.exc_info()[1]
+            if isinstance(exc, (ConnectionError, TimeoutError)):
+                log.debug("client %s went away: %s", client_address, exc)
+            else:
+                log.exception("token check failed for client %s", client_address)
+
+    return AuthServer((host, port), make_handler(secret, keep_alive=keep_alive))

@@ -1,14 +1,17 @@
 """The command-post board document (``board.json``): sectors, drones, status, signed stream links, map.
 
-Per sector ``sN`` the board carries:
+Per sector ``sN`` the board carries play links only (role ``read``):
 
-* ``publish`` — ``rtmp://HOST:RTMP/live/sN?token=...`` (role ``publish``, path ``/live/sN``),
-  typed or scanned (QR) into the pilot's controller app (DJI Pilot 2: Live
-  Streaming -> RTMP);
-* ``hls`` — ``http://HOST:HTTP/hls/sN.m3u8?token=...`` (role ``read``, path ``/hls/sN``)
-  for headquarters (VLC, Safari/Edge, or any HLS player) and for sharing that
-  player window into the web conference;
-* ``rtmp_play`` — ``rtmp://HOST:RTMP/live/sN?token=...`` (role ``read``) for OBS/VLC.
+* ``hls`` — ``http://HOST:HTTP/hls/sN.m3u8?token=...`` (path ``/hls/sN``), played in
+  the board's own video tile and usable in VLC, Safari/Edge or any HLS player;
+* ``rtmp_play`` — ``rtmp://HOST:RTMP/live/sN?token=...`` (path ``/live/sN``) for OBS/VLC.
+
+The publish link ``rtmp://HOST:RTMP/live/sN?token=...`` (role ``publish``) is
+typed or scanned (QR) into the pilot's controller app (DJI Pilot 2: Live
+Streaming -> RTMP). Whoever sees the board (it is shared into the web
+conference with headquarters) must never be able to push video, so publish
+links live only in the pilots' sheet (:func:`build_pilot_sheets`), written
+beside the board with mode 0600 and never served by nginx.
 
 WebRTC is not offered: nginx-rtmp serves RTMP and HLS only (a WebRTC gateway
 such as MediaMTX would be needed); the board says so. The board itself is
@@ -31,10 +34,17 @@ from pyproj import CRS, Transformer
 from pipeline.common.geo import WGS84, read_geojson_features
 from pipeline.errors import InputError, SceneNotFoundError
 from pipeline.search.plan_io import PLAN_SUMMARY, SEARCH_GEOJSON
-from pipeline.search.tokens import sign_token
+from pipeline.search.tokens import MAX_TTL_S, sign_token
 
 BOARD_JSON = "board.json"
 BOARD_HTML = "board.html"
+#: A live stream whose playlist gained no segment for this long shows "lost signal", s (nginx-rtmp cuts 1 s
+#: fragments; a few missed ones are a dropped link, not jitter).
+VIDEO_LOST_AFTER_S = 6.0
+#: How often the board page re-reads each stream's playlist to tell planned / live / lost signal, s.
+VIDEO_POLL_S = 2.0
+#: The pilots' printable sheet (publish links and QR codes): beside the board, never served.
+PILOT_SHEETS_HTML = "pilot-sheets.html"
 BOARD_PATH = "/board"
 WEBRTC_NOTE = (
     "WebRTC playback is not available: nginx-rtmp serves RTMP and HLS only. Use the HLS link (VLC, Safari, Edge) "
@@ -69,15 +79,18 @@ class StreamEndpoints:
 
 
 def stream_links(secret: bytes, ep: StreamEndpoints, sector_id: str, expires: int) -> dict[str, str]:
-    """Signed publish/playback URLs of one sector."""
+    """Signed playback URLs of one sector (role ``read``): what the board may carry."""
     live, hls = f"/live/{sector_id}", f"/hls/{sector_id}"
-    rtmp = f"rtmp://{ep.host}:{ep.rtmp_port}"
-    http = f"http://{ep.host}:{ep.http_port}"
     return {
-        "publish": f"{rtmp}{live}?token={sign_token(secret, live, 'publish', expires)}",
-        "hls": f"{http}{hls}.m3u8?token={sign_token(secret, hls, 'read', expires)}",
-        "rtmp_play": f"{rtmp}{live}?token={sign_token(secret, live, 'read', expires)}",
+        "hls": f"http://{ep.host}:{ep.http_port}{hls}.m3u8?token={sign_token(secret, hls, 'read', expires)}",
+        "rtmp_play": f"rtmp://{ep.host}:{ep.rtmp_port}{live}?token={sign_token(secret, live, 'read', expires)}",
     }
+
+
+def publish_link(secret: bytes, ep: StreamEndpoints, sector_id: str, expires: int) -> str:
+    """The signed RTMP publish URL of one sector (role ``publish``): for the pilots' sheet only."""
+    live = f"/live/{sector_id}"
+    return f"rtmp://{ep.host}:{ep.rtmp_port}{live}?token={sign_token(secret, live, 'publish', expires)}"
 
 
 def board_url(secret: bytes, ep: StreamEndpoints, expires: int) -> str:
@@ -170,14 +183,41 @@ def load_plan_summary(plan_dir: Path) -> dict[str, Any]:
     return doc
 
 
-def build_board(plan_dir: Path, secret: bytes, ep: StreamEndpoints, ttl_s: int, poll_s: float,
-                now: float | None = None) -> dict[str, Any]:
-    """The board document of the plan in ``plan_dir`` with links valid for ``ttl_s`` seconds."""
+def _check_settings(ep: StreamEndpoints, ttl_s: int) -> None:
     problems = ep.problems()
-    if ttl_s <= 0:
-        problems.append(f"--ttl must be positive, got {ttl_s} s")
+    if not 0 < ttl_s <= MAX_TTL_S:
+        problems.append(f"--ttl must be positive and at most 72h ({MAX_TTL_S} s), got {ttl_s} s")
     if problems:
         raise InputError("bad board settings: " + "; ".join(problems))
+
+
+def build_pilot_sheets(plan_dir: Path, secret: bytes, ep: StreamEndpoints, ttl_s: int,
+                       now: float | None = None) -> dict[str, Any]:
+    """The pilots' sheet document: one entry per drone with its publish link (same expiry rule as the board)."""
+    _check_settings(ep, ttl_s)
+    summary = load_plan_summary(plan_dir)
+    now = time.time() if now is None else now
+    expires = int(now) + int(ttl_s)
+    return {
+        "area_name": summary["area_name"],
+        "expires_unix": expires,
+        "height_agl_m": summary["height_agl_m"],
+        "sectors": [
+            {"id": s["sector"], "name": s["name"], "drone": s["drone"], "colour": s["colour"],
+             "time_min": s["time_min"], "batteries": s["batteries"], "plan_file": s["files"]["plan"],
+             "waypoints_file": s["files"]["waypoints"], "publish": publish_link(secret, ep, s["sector"], expires)}
+            for s in summary["sectors"]
+        ],
+    }
+
+
+def build_board(plan_dir: Path, secret: bytes, ep: StreamEndpoints, ttl_s: int, poll_s: float,
+                now: float | None = None) -> dict[str, Any]:
+    """The board document of the plan in ``plan_dir`` with play links valid for ``ttl_s`` seconds.
+
+    It holds no publish link (see :func:`build_pilot_sheets`).
+    """
+    _check_settings(ep, ttl_s)
     summary = load_plan_summary(plan_dir)
     now = time.time() if now is None else now
     expires = int(now) + int(ttl_s)
@@ -215,6 +255,7 @@ def build_board(plan_dir: Path, secret: bytes, ep: StreamEndpoints, ttl_s: int, 
         "stream": {"host": ep.host, "rtmp_port": ep.rtmp_port, "http_port": ep.http_port},
         "board_url": board_url(secret, ep, expires),
         "webrtc": {"available": False, "note": WEBRTC_NOTE},
+        "video": {"lost_after_s": VIDEO_LOST_AFTER_S, "poll_s": VIDEO_POLL_S},
         "map": build_map(plan_dir, summary["crs"]),
         "sectors": sectors,
     }

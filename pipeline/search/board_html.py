@@ -1,4 +1,11 @@
-"""``board.html``: one self-contained page (inline CSS, JS and SVG; no network) for the command post.
+"""``board.html``: the command-post page: sector map, one live video tile per drone, play links and QR codes.
+
+Everything the page loads is local: CSS, script and SVG inline, hls.js (vendored from npm) and the
+IPAexGothic font copied beside it, so no request leaves the command post's network and the page works
+offline from a file (map, sectors, QR codes; it says so in its banner). Each tile polls its stream's
+HLS playlist (play token only) to show planned / live / lost signal (time since the last segment) and
+plays it with hls.js, or the browser's own HLS where there is no Media Source Extensions; a click
+enlarges one tile to the whole window, for sharing that window into the web conference.
 
 Every piece of user text is escaped with :func:`html.escape` when the page is
 rendered, and the page's script only ever writes ``textContent`` and SVG
@@ -10,81 +17,23 @@ every ``poll_s`` seconds (cache-busting query, the page's token passed on).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from html import escape
+from pathlib import Path
 from typing import Any
 
-import qrcode
+from pipeline.common.atomic import atomic_write_json, atomic_write_text
+from pipeline.search.board import BOARD_HTML, BOARD_JSON
+from pipeline.search.pilot_sheet import write_pilot_sheets
+from pipeline.search.qr import qr_svg
 
-_CSS = """
-*{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,"Noto Sans CJK JP","IPAexGothic",sans-serif;
-color:#1d232a;background:#eef1f4}header{background:#123047;color:#fff;padding:10px 18px}
-header h1{margin:0;font-size:20px}header p{margin:2px 0 0;font-size:13px;opacity:.9}
-main{display:grid;grid-template-columns:minmax(360px,1fr) minmax(420px,1.1fr);gap:14px;padding:14px}
-.panel{background:#fff;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.15);padding:12px}
-svg.map{width:100%;height:auto;max-height:70vh;background:#f7f9fb;border:1px solid #d5dbe1;border-radius:6px}
-.legend{display:flex;flex-wrap:wrap;gap:6px 14px;margin-top:8px;font-size:13px}
-.legend span{display:inline-flex;align-items:center;gap:5px}.sw{width:14px;height:14px;border-radius:3px;
-display:inline-block;border:1px solid rgba(0,0,0,.3)}.cards{display:grid;gap:12px}
-.card{border-left:6px solid var(--c);padding:8px 10px;background:#fff;border-radius:6px;
-box-shadow:0 1px 3px rgba(0,0,0,.15);display:grid;grid-template-columns:1fr 156px;gap:6px 12px}
-.card h2{margin:0;font-size:16px;grid-column:1/3}.meta{font-size:13px;color:#3b4650}
-.status{display:inline-block;padding:1px 8px;border-radius:10px;background:#dde3e8;font-weight:600}
-.status[data-s=flying],.status[data-s=armed]{background:#c8f0d0}.status[data-s=link-lost]{background:#ffd0cc}
-.links{grid-column:1/2;font-size:12px}.links div{margin:3px 0}.links b{display:inline-block;width:92px}
-.links a{word-break:break-all;color:#0b5394}.qr{grid-row:2/4;grid-column:2/3;text-align:center;font-size:11px}
-.qr svg{width:152px;height:152px}.note{font-size:12px;color:#4a5560;margin-top:10px}
-footer{padding:0 14px 14px;font-size:12px;color:#4a5560}
-@media (max-width:900px){main{grid-template-columns:1fr}}
-"""
-
-_JS = """
-(function(){
-  var snap = JSON.parse(document.getElementById('board-data').textContent);
-  function txt(id, value){ var el = document.getElementById(id); if (el) el.textContent = value; }
-  function fmtTime(unix){ return new Date(unix * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC'; }
-  function apply(board){
-    board.sectors.forEach(function(s){
-      var st = document.getElementById('status-' + s.id);
-      if (st) { st.textContent = s.status; st.setAttribute('data-s', s.status); }
-      var t = s.telemetry, marker = document.getElementById('drone-' + s.id);
-      if (t) {
-        txt('tele-' + s.id, 'alt ' + (t.alt_rel_m == null ? '-' : t.alt_rel_m.toFixed(0)) + ' m, ' +
-          (t.groundspeed_m_s == null ? '-' : t.groundspeed_m_s.toFixed(1)) + ' m/s, battery ' +
-          (t.battery_pct == null ? '-' : t.battery_pct + ' %') + ', waypoint ' +
-          (t.mission_seq == null ? '-' : t.mission_seq) + ', seen ' + fmtTime(t.last_seen_unix));
-        if (marker && t.xy) { marker.setAttribute('transform', 'translate(' + t.xy[0] + ',' + t.xy[1] + ')');
-          marker.setAttribute('visibility', 'visible'); }
-      }
-    });
-    txt('updated', fmtTime(board.updated_unix));
-  }
-  apply(snap);
-  if (location.protocol === 'http:' || location.protocol === 'https:') {
-    var token = new URLSearchParams(location.search).get('token');
-    setInterval(function(){
-      var q = (token ? 'token=' + encodeURIComponent(token) + '&' : '') + '_=' + Date.now();
-      fetch('board.json?' + q, {cache: 'no-store'}).then(function(r){ return r.ok ? r.json() : null; })
-        .then(function(b){ if (b) apply(b); }).catch(function(){});
-    }, Math.max(1, snap.poll_s) * 1000);
-  }
-})();
-"""
+_STATIC = Path(__file__).with_name("static")
 
 
-def qr_svg(data: str, title: str) -> str:
-    """A QR code of ``data`` as an inline SVG (error correction M, 2-module quiet zone)."""
-    qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
-    qr.add_data(data)
-    qr.make(fit=True)
-    matrix = qr.get_matrix()
-    n = len(matrix)
-    cells = "".join(f"M{x},{y}h1v1h-1z" for y, row in enumerate(matrix) for x, dark in enumerate(row) if dark)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" shape-rendering="crispEdges" role="img">'
-        f'<title>{escape(title)}</title><rect width="{n}" height="{n}" fill="#fff"/>'
-        f'<path d="{cells}" fill="#000"/></svg>'
-    )
+def _static(name: str) -> str:
+    """A file of ``pipeline/search/static`` (the page's CSS and script, kept as real files for editors and linters)."""
+    return (_STATIC / name).read_text(encoding="utf-8")
 
 
 def _map_svg(board: dict[str, Any]) -> str:
@@ -159,58 +108,78 @@ def _link(label: str, url: str) -> str:
     return f'<div><b>{escape(label)}</b><a href="{escape(url)}">{escape(url)}</a></div>'
 
 
-def _card(s: dict[str, Any]) -> str:
+def _tile(s: dict[str, Any]) -> str:
+    """One drone's video tile: sector colour, video state, flight status, play links and QR (no publish link)."""
     sid = escape(s["id"])
     links = s["links"]
     return (
-        f'<section class="card" data-sector="{sid}" style="--c:{escape(s["colour"])}">'
-        f'<h2>{escape(s["name"])}</h2>'
-        f'<div class="meta">{escape(s["drone"])} · '
-        f'<span class="status" id="status-{sid}" data-s="{escape(s["status"])}">'
-        f'{escape(s["status"])}</span> · {escape(str(s["time_min"]))} min · {escape(str(s["batteries"]))} battery(ies)'
-        f' · coverage {escape(str(s["coverage_pct"]))} % · plan {escape(s["plan_file"])}'
+        f'<section class="tile" id="tile-{sid}" data-sector="{sid}" data-video="planned" data-player="none"'
+        f' style="--c:{escape(s["colour"])}" title="click to enlarge (Esc to return)">'
+        f'<div class="bar"><h2>{escape(s["name"])}</h2><span class="drone">{escape(s["drone"])}</span></div>'
+        f'<div class="screen"><video muted playsinline autoplay preload="none"'
+        f' aria-label="{escape("live video, " + s["name"])}"></video>'
+        '<span class="vstate" data-v="planned">planned · no video yet</span></div>'
+        f'<div class="meta">flight <span class="status" id="status-{sid}" data-s="{escape(s["status"])}">'
+        f'{escape(s["status"])}</span> · {escape(str(s["time_min"]))} min · {escape(str(s["batteries"]))}'
+        f' battery(ies) · coverage {escape(str(s["coverage_pct"]))} % · plan {escape(s["plan_file"])}'
         f'<div id="tele-{sid}">no telemetry yet</div></div>'
-        f'<div class="links">{_link("Pilot publish", links["publish"])}{_link("HLS (HQ)", links["hls"])}'
-        f'{_link("RTMP play", links["rtmp_play"])}</div>'
-        f'<div class="qr">{qr_svg(links["publish"], "publish URL for " + s["name"])}<br>pilot: scan to publish</div>'
-        "</section>"
+        f'<details><summary>play links and QR (VLC, OBS, phones)</summary>'
+        f'<div class="links">{_link("HLS", links["hls"])}{_link("RTMP play", links["rtmp_play"])}</div>'
+        f'<div class="qr">{qr_svg(links["hls"], "HLS play link for " + s["name"])}<br>scan to watch</div>'
+        "</details></section>"
     )
 
 
+def _json_for_script(doc: dict[str, Any]) -> str:
+    """JSON safe inside ``<script>`` (``<`` ``>`` ``&`` as ``\\u`` escapes)."""
+    return json.dumps(doc, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def render_board_html(board: dict[str, Any]) -> str:
-    """The board page for ``board`` (the document of :func:`pipeline.search.board.build_board`)."""
-    data = json.dumps(board, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """The board page for ``board`` (the document of :func:`pipeline.search.board.build_board`).
+
+    Scripts, styles and the font are local: the page script and CSS inline, hls.js and IPAexGothic beside the
+    page (``vendor/``, ``fonts/``; see :func:`pipeline.search.board_assets.copy_board_assets`).
+    """
     title = f"Search board — {board['area_name']}"
     return (
         '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{escape(title)}</title><style>{_static('board.css')}</style></head><body>"
         f"<header><h1>捜索ボード · {escape(title)}</h1><p>pattern {escape(board['pattern'])} · target "
         f"{escape(board['target'])} · camera {escape(board['camera'])} · {escape(str(board['height_agl_m']))} m above"
         f" ground · spacing {escape(str(board['track_spacing_m']))} m · coverage {escape(str(board['coverage_pct']))} %"
         f" · links expire {escape(_utc(board['expires_unix']))} · updated <span id=\"updated\"></span></p></header>"
+        '<p id="conn" data-state="trying">Map, sectors and QR codes work offline; live video needs the streaming'
+        " server.</p>"
         f'<main><div class="panel">{_map_svg(board)}{_legend(board)}'
         f'<p class="note">{escape(board["webrtc"]["note"])}</p>'
         f'<p class="note">Board: <a href="{escape(board["board_url"])}">{escape(board["board_url"])}</a></p></div>'
-        f'<div class="cards">{"".join(_card(s) for s in board["sectors"])}</div></main>'
-        "<footer>Links carry signed tokens bound to one stream and role; they expire. Do not forward pilot links."
-        "</footer>"
-        f'<script id="board-data" type="application/json">{data}</script><script>{_JS}</script></body></html>\n'
+        f'<div class="tiles">{"".join(_tile(s) for s in board["sectors"])}</div></main>'
+        "<footer>Play links only: pilots' publish links are on the pilots' sheet, never on this board. Links carry"
+        " signed tokens bound to one stream and role; they expire. Font: IPAexGothic (IPA Font License,"
+        ' <a href="fonts/IPA_Font_License_Agreement_v1.0.txt">licence</a>); video: hls.js (Apache-2.0,'
+        ' <a href="vendor/hls.js-LICENSE.txt">licence</a>).</footer>'
+        f'<script id="board-data" type="application/json">{_json_for_script(board)}</script>'
+        f'<script src="vendor/hls.light.min.js"></script><script>{_static("board.js")}</script></body></html>\n'
     )
 
 
 def _utc(unix: int) -> str:
-    import datetime as dt
-
     return dt.datetime.fromtimestamp(unix, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def write_board_files(board_dir: Any, board: dict[str, Any]) -> list[Any]:
-    """Write ``board.json`` and ``board.html`` into ``board_dir`` atomically; return both paths."""
-    from pathlib import Path
+def write_board_files(board_dir: Path | str, board: dict[str, Any], sheets: dict[str, Any]) -> list[Path]:
+    """Write the board (``board.json``, ``board.html``, its font and hls.js) and the pilots' sheet.
 
-    from pipeline.common.atomic import atomic_write_json, atomic_write_text
+    The sheet (``pilot-sheets.html``, publish links) gets mode 0600 and a name nginx never serves. Returns every
+    path written.
+    """
+    from pipeline.search.board_assets import copy_board_assets
 
     out = Path(board_dir)
-    html_path = atomic_write_text(out / "board.html", render_board_html(board))
-    return [atomic_write_json(out / "board.json", board), html_path]
+    written = copy_board_assets(out)
+    written.append(atomic_write_json(out / BOARD_JSON, board))
+    written.append(atomic_write_text(out / BOARD_HTML, render_board_html(board)))
+    written.append(write_pilot_sheets(out, sheets))
+    return written

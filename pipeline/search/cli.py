@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.common.cli_options import params_option, read_params
+from pipeline.common.cli_options import overwrite_option, params_option, read_params
 from pipeline.errors import InputError
 
 
@@ -37,6 +37,7 @@ def _plan(
     radius: float | None = typer.Option(None, "--radius", help="Datum patterns: radius to search, m."),
     dem: Path | None = typer.Option(None, "--dem", help="DEM GeoTIFF: keep the height above ground."),
     speed: float | None = typer.Option(None, "--speed", help="Search speed, m/s (default: params)."),
+    overwrite: bool = overwrite_option(),
     params: Path | None = params_option(),
 ) -> None:
     """Plan an IAMSAR search for N drones: one .plan/.waypoints/summary per sector and search.geojson."""
@@ -51,7 +52,7 @@ def _plan(
     req = PlanRequest(polygon, name, pattern, drones, camera, target, _lat_lon(datum, "--datum"),
                       tuple(p for p in (_lat_lon(t, "--launch") for t in launch) if p is not None), speed, radius)
     plan = plan_search(req, cfg, ground_of)
-    write_search_plan(plan, out)
+    write_search_plan(plan, out, overwrite)
     s = plan_summary(plan)
     typer.echo(f"{s['pattern']} search of {s['area_ha']} ha, {s['drones']} drone(s), {s['camera']} for a "
                f"{s['target']}: "
@@ -79,23 +80,28 @@ def _board(
     plan_dir: Path = typer.Argument(..., help="Folder written by 'search plan'."),
     stream_host: str = typer.Option(..., "--stream-host", help="Host name/address of the streaming server."),
     secret_file: Path = typer.Option(..., "--secret-file", help="Stream secret (mode 0600)."),
-    ttl: str = typer.Option("6h", "--ttl", help="Link lifetime, e.g. 6h, 90m."),
+    ttl: str = typer.Option("6h", "--ttl", help="Link lifetime, e.g. 6h, 90m (at most 72h)."),
     hls_port: int = typer.Option(8080, "--hls-port", help="HTTP port of HLS and the board."),
     rtmp_port: int = typer.Option(1935, "--rtmp-port", help="RTMP port."),
     params: Path | None = params_option(),
 ) -> None:
-    """Write board.json and board.html: sector map, drones, status, signed stream links and QR codes."""
-    from pipeline.search.board import StreamEndpoints, build_board
+    """Write board.json and board.html (map, video tiles, play links) and pilot-sheets.html (publish links)."""
+    from pipeline.search.board import PILOT_SHEETS_HTML, StreamEndpoints, build_board, build_pilot_sheets
     from pipeline.search.board_html import write_board_files
     from pipeline.search.config import search_params
     from pipeline.search.tokens import parse_ttl, read_secret
 
     cfg = search_params(read_params(params))
     ep = StreamEndpoints(stream_host, rtmp_port, hls_port)
-    board = build_board(plan_dir, read_secret(secret_file), ep, parse_ttl(ttl), cfg.board_poll_s)
-    for path in write_board_files(plan_dir, board):
-        typer.echo(f"wrote {path}")
+    ttl_s, secret = parse_ttl(ttl), read_secret(secret_file)
+    board = build_board(plan_dir, secret, ep, ttl_s, cfg.board_poll_s)
+    sheets = build_pilot_sheets(plan_dir, secret, ep, ttl_s, now=board["generated_unix"])
+    for path in write_board_files(plan_dir, board, sheets):
+        if path.parent == plan_dir:
+            typer.echo(f"wrote {path}")
     typer.echo(f"board (when served): {board['board_url'].split('?')[0]}?token=…")
+    typer.echo(f"pilots' publish links: {plan_dir / PILOT_SHEETS_HTML} (mode 0600, never served: print one page"
+               " per pilot, do not share)")
 
 
 def _serve_auth(
@@ -116,24 +122,32 @@ def _serve_auth(
         server.server_close()
 
 
-def _nginx_settings(board: Path, work: Path, bind: str, rtmp_port: int, http_port: int, auth_port: int) -> object:
-    from pipeline.search.nginx import NginxSettings, find_rtmp_module
+_BIND_HELP = ("Address nginx listens on: loopback by default; give the command post's LAN address explicitly"
+              " (e.g. 192.168.10.5) for drones and headquarters to reach it.")
+_USER_HELP = "Unprivileged user the nginx workers run as when started as root (default: www-data, else nobody)."
 
-    return NginxSettings(work, board, bind, rtmp_port, http_port, auth_port, find_rtmp_module())
+
+def _nginx_settings(board: Path, work: Path, bind: str, rtmp_port: int, http_port: int, auth_port: int,
+                    user: str | None) -> object:
+    from pipeline.search.nginx import NginxSettings, default_worker_user, find_rtmp_module
+
+    return NginxSettings(work, board, bind, rtmp_port, http_port, auth_port, find_rtmp_module(),
+                         worker_user=user or default_worker_user())
 
 
 def _nginx_config(
     board: Path = typer.Option(..., "--board", help="Folder with board.html/board.json."),
     work: Path = typer.Option(Path("stream-server"), "--work", help="nginx prefix: config, logs, HLS."),
-    bind: str = typer.Option("0.0.0.0", "--bind", help="Address nginx listens on."),
+    bind: str = typer.Option("127.0.0.1", "--bind", help=_BIND_HELP),
     rtmp_port: int = typer.Option(1935, "--rtmp-port"),
     http_port: int = typer.Option(8080, "--http-port"),
     auth_port: int = typer.Option(8089, "--auth-port", help="Port of 'search serve-auth' on 127.0.0.1."),
+    user: str | None = typer.Option(None, "--user", help=_USER_HELP),
 ) -> None:
     """Write the nginx config (RTMP in, HLS + board out, token checks via serve-auth) and test it (nginx -t)."""
     from pipeline.search.nginx import NginxSettings, check_config, find_nginx, nginx_command, write_nginx_config
 
-    settings = _nginx_settings(board, work, bind, rtmp_port, http_port, auth_port)
+    settings = _nginx_settings(board, work, bind, rtmp_port, http_port, auth_port, user)
     assert isinstance(settings, NginxSettings)
     path = write_nginx_config(settings)
     nginx = find_nginx()
@@ -149,10 +163,11 @@ def _serve(
     board: Path = typer.Option(..., "--board", help="Folder with board.html/board.json."),
     secret_file: Path = typer.Option(..., "--secret-file", help="Stream secret (mode 0600)."),
     work: Path = typer.Option(Path("stream-server"), "--work", help="nginx prefix: config, logs, HLS."),
-    bind: str = typer.Option("0.0.0.0", "--bind", help="Address nginx listens on."),
+    bind: str = typer.Option("127.0.0.1", "--bind", help=_BIND_HELP),
     rtmp_port: int = typer.Option(1935, "--rtmp-port"),
     http_port: int = typer.Option(8080, "--http-port"),
     auth_port: int = typer.Option(0, "--auth-port", help="Loopback port of the token check (0 = any free)."),
+    user: str | None = typer.Option(None, "--user", help=_USER_HELP),
     duration: float | None = typer.Option(None, "--duration", help="Stop after this many seconds."),
 ) -> None:
     """Run the streaming server: the token check and nginx (RTMP -> HLS) in the foreground until Ctrl-C."""
@@ -169,7 +184,7 @@ def _serve(
     threading.Thread(target=server.serve_forever, name="stream-auth", daemon=True).start()
     proc = None
     try:
-        settings = _nginx_settings(board, work, bind, rtmp_port, http_port, server.server_address[1])
+        settings = _nginx_settings(board, work, bind, rtmp_port, http_port, server.server_address[1], user)
         assert isinstance(settings, NginxSettings)
         write_nginx_config(settings)
         check_config(nginx, work)

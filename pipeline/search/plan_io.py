@@ -17,7 +17,7 @@ from shapely.geometry import Point as ShapelyPoint
 from shapely.ops import unary_union
 from shapely.validation import explain_validity
 
-from pipeline.common.atomic import atomic_write_json
+from pipeline.common.atomic import atomic_dir, atomic_write_json
 from pipeline.common.geo import WGS84, read_geojson_features, reproject_geometry, write_geojson_features
 from pipeline.errors import InputError
 from pipeline.flight.qgc import write_plan, write_waypoints
@@ -161,16 +161,21 @@ def search_features(plan: SearchPlan) -> list[tuple[Any, dict[str, Any]]]:
     return feats
 
 
-def write_search_plan(plan: SearchPlan, out_dir: Path | str) -> list[Path]:
-    """Write every file of ``plan`` into ``out_dir``; return them."""
+def write_search_plan(plan: SearchPlan, out_dir: Path | str, overwrite: bool = False) -> list[Path]:
+    """Write every file of ``plan`` as the folder ``out_dir``; return them.
+
+    The folder is written whole (:func:`~pipeline.common.atomic.atomic_dir`): a re-plan with fewer drones leaves
+    no sector file of the earlier plan where a pilot could load it; a folder ``search plan`` did not write is
+    refused unless ``overwrite``.
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     summary = plan_summary(plan)
-    written: list[Path] = []
-    for sector, doc in zip(plan.sectors, summary["sectors"], strict=True):
-        written.append(write_plan(sector.mission, out / f"{sector.sector_id}.plan"))
-        written.append(write_waypoints(sector.mission, out / f"{sector.sector_id}.waypoints"))
-        written.append(atomic_write_json(out / f"{sector.sector_id}.json", doc))
-    written.append(write_geojson_features(out / SEARCH_GEOJSON, search_features(plan), crs=plan.crs))
-    written.append(atomic_write_json(out / PLAN_SUMMARY, summary))
-    return written
+    names: list[str] = []
+    with atomic_dir(out, "search plan", overwrite) as tmp:
+        for sector, doc in zip(plan.sectors, summary["sectors"], strict=True):
+            names.append(write_plan(sector.mission, tmp / f"{sector.sector_id}.plan").name)
+            names.append(write_waypoints(sector.mission, tmp / f"{sector.sector_id}.waypoints").name)
+            names.append(atomic_write_json(tmp / f"{sector.sector_id}.json", doc).name)
+        names.append(write_geojson_features(tmp / SEARCH_GEOJSON, search_features(plan), crs=plan.crs).name)
+        names.append(atomic_write_json(tmp / PLAN_SUMMARY, summary).name)
+    return [out / name for name in names]

@@ -3,7 +3,7 @@
 Pure apart from reading the optional DEM through the ground function given:
 the area is projected to its UTM zone, the height and spacing come from
 :func:`pipeline.search.optics.search_geometry`, the pattern generator lays out
-one sector per drone, and each path becomes a :class:`~pipeline.flight.mission.Mission`
+one sector per drone, and each path becomes a :class:`~pipeline.core.mission.Mission`
 (take-off, speed, waypoints at constant height above ground, RTL).
 """
 
@@ -20,8 +20,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from pipeline.common.geo import WGS84, reproject_geometry, utm_crs_for
+from pipeline.core.mission import Cmd, Frame, Mission, MissionItem
 from pipeline.errors import GeoreferenceError, InputError, SafetyLimitError
-from pipeline.flight.mission import Cmd, Frame, Mission, MissionItem
 from pipeline.flight.terrain import GroundFn, follow_terrain, path_agl_range
 from pipeline.search.cameras import search_camera
 from pipeline.search.config import SearchParams

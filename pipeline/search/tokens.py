@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import os
 import secrets
 import stat
@@ -106,22 +107,32 @@ def verify_token(secret: bytes, token: str, path: str, role: str, now: float) ->
     return TokenCheck(TokenVerdict.OK, expires)
 
 
+#: Longest link lifetime accepted, s (72 h: a multi-day search re-issues links rather than keeping old ones alive).
+MAX_TTL_S = 72 * 3600
+
+
 def parse_ttl(text: str) -> int:
-    """Parse a duration like ``6h``, ``90m``, ``45s``, ``2d`` or ``3600`` into seconds.
+    """Parse a duration like ``6h``, ``90m``, ``45s``, ``2d`` or ``3600`` into whole seconds.
+
+    The value must be a finite positive number of at most :data:`MAX_TTL_S`
+    seconds (72 h); ``inf``, ``nan`` and ``1e30`` are refused, not truncated.
 
     Raises:
-        InputError: the text is not a positive duration.
+        InputError: the text is not a positive duration of at most 72 h.
     """
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     raw = text.strip().lower()
     number, unit = (raw[:-1], raw[-1]) if raw and raw[-1] in units else (raw, "s")
     try:
-        value = float(number)
+        value = float(number) * units[unit]
     except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise InputError(f"bad duration {text!r}; expected a positive number with s, m, h or d, e.g. 6h")
-    return int(value * units[unit])
+        value = math.nan
+    if not (math.isfinite(value) and 1 <= value <= MAX_TTL_S):
+        raise InputError(
+            f"bad link lifetime {text!r}; expected a positive duration of at most 72h ({MAX_TTL_S} s)"
+            " with s, m, h or d, e.g. 6h"
+        )
+    return int(value)
 
 
 def read_secret(path: Path | str) -> bytes:

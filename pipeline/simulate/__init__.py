@@ -3,7 +3,7 @@
 Public API (import from the modules; this package imports nothing at load time):
 
 * :func:`pipeline.simulate.survey.simulate_survey` with :class:`~pipeline.simulate.survey.SurveySpec`
-  writes a survey folder (contract: :mod:`pipeline.common.survey`).
+  writes a survey folder (contract: :mod:`pipeline.core.survey`).
 * :func:`pipeline.simulate.season.season_specs` plans a season of flights over one site.
 * :mod:`pipeline.simulate.spectra`: :func:`canopy_spectrum` (PROSPECT-5 + 4SAIL),
   :func:`water_spectrum`, :func:`soil_spectrum`, :func:`band_reflectance` (Gaussian SRFs).

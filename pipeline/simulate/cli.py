@@ -7,11 +7,11 @@ from pathlib import Path
 
 import typer
 
-from pipeline.common.cli_options import params_option, read_params
+from pipeline.common.cli_options import overwrite_option, params_option, read_params
 from pipeline.config import section
+from pipeline.core.io import read_survey_meta
 from pipeline.errors import InputError
 from pipeline.simulate.config import SimulateConfig
-from pipeline.simulate.survey import SurveySpec, simulate_survey
 
 
 def parse_date(text: str, option: str = "--date") -> dt.date:
@@ -36,7 +36,8 @@ def build_simulate_app() -> typer.Typer:
 
     @app.command("survey")
     def survey_command(
-        out: Path = typer.Option(..., "--out", help="Survey folder to write (new, empty or an earlier survey)."),
+        out: Path = typer.Option(..., "--out", help="Survey folder (new, empty or an earlier simulated survey)."),
+        overwrite: bool = overwrite_option(),
         seed: int = typer.Option(0, "--seed", help="Per-flight seed (noise); also the layout seed by default."),
         hectares: float | None = typer.Option(None, "--hectares", help="Footprint area in ha (default 4)."),
         gsd_cm: float | None = typer.Option(None, "--gsd-cm", help="Ground sample distance in cm (default 10)."),
@@ -50,6 +51,8 @@ def build_simulate_app() -> typer.Typer:
         params: Path | None = params_option(),
     ) -> None:
         """Simulate one survey: scene.tif (5-band COG), fields/labels GeoJSON and survey.json."""
+        from pipeline.simulate.survey import SurveySpec, simulate_survey  # PROSAIL: the [sim] extra
+
         cfg = section(SimulateConfig, read_params(params).get("simulate"), "simulate")
         spec = SurveySpec(
             seed=seed,
@@ -62,8 +65,8 @@ def build_simulate_app() -> typer.Typer:
             disease_progress=cfg.disease_progress if disease_progress is None else disease_progress,
             sensor=cfg.sensor,
         )
-        folder = simulate_survey(out, spec)
-        meta = folder.meta()
+        folder = simulate_survey(out, spec, overwrite=overwrite)
+        meta = read_survey_meta(folder)
         typer.echo(f"wrote {folder.root}/ ({meta['raster_shape'][0]}x{meta['raster_shape'][1]} px, "
                    f"{len(meta['days_after_planting'])} fields, sun zenith {meta['sun']['zenith_deg']} deg)")
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import shapely
@@ -23,6 +24,8 @@ from shapely import affinity, segmentize, transform
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from pipeline.common.geo import JGD2011_UTM53N
+from pipeline.core.fields import Field
 from pipeline.simulate.canopy import diseases_of
 from pipeline.simulate.patches import Patch, patches_for
 
@@ -35,29 +38,6 @@ PLANTING_SPREAD_DAYS = {"rice": 10, "ginger": 7}
 #: Farm block in the valley frame, as fractions of (Lu, Lv).
 FARM_U = (-0.44, 0.44)
 FARM_V = (-0.19, 0.33)
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field.
-
-    Attributes:
-        field_id: Stable id (``F01``...).
-        crop: ``rice`` or ``ginger``.
-        grower: Grower's name (reports only; never published when ``open_data`` is false).
-        planted: Planting (transplanting) date.
-        open_data: Whether the field may appear in open data.
-        polygon: Outline in the projected CRS, metres.
-        vigour: Field-level vigour factor (management, fertiliser), about 0.85-1.15.
-    """
-
-    field_id: str
-    crop: str
-    grower: str
-    planted: dt.date
-    open_data: bool
-    polygon: Polygon
-    vigour: float
 
 
 @dataclass(frozen=True)
@@ -84,7 +64,9 @@ class Layout:
         angle_rad: Rotation of the valley frame (``u`` axis) from east, counter-clockwise.
         size: ``(Lu, Lv)`` extent of the surveyed block, metres.
         footprint: Irregular outline of the mosaic (valid data), projected CRS.
-        fields: The fields.
+        fields: The fields (:class:`~pipeline.core.fields.Field`, geometry in the projected CRS
+            :data:`~pipeline.common.geo.JGD2011_UTM53N`).
+        vigour: Field-level vigour factor per field ID (management, fertiliser), about 0.9-1.1.
         patches: Disease patches (at any progress).
         river: ``(v0, amplitude, wavelength, phase, width)`` of the river centreline ``v(u)``.
         road_v: ``v`` of the farm road centreline.
@@ -96,6 +78,7 @@ class Layout:
     size: tuple[float, float]
     footprint: Polygon
     fields: tuple[Field, ...]
+    vigour: Mapping[str, float]
     patches: tuple[Patch, ...]
     river: tuple[float, float, float, float, float]
     road_v: float
@@ -245,6 +228,7 @@ def build_layout(layout_seed: int, hectares: float, centre: tuple[float, float],
     inner = footprint.buffer(-LEVEE_M)
     growers = [f"{rng.choice(FAMILY_NAMES)} {rng.choice(GIVEN_NAMES)}" for _ in range(max(3, rows * cols // 2))]
     fields: list[Field] = []
+    vigour: dict[str, float] = {}
     for j, row in enumerate(cells):
         crop = "rice" if j < math.ceil(rows / 2) else "ginger"
         for cell in row:
@@ -256,8 +240,9 @@ def build_layout(layout_seed: int, hectares: float, centre: tuple[float, float],
             fields.append(Field(
                 field_id=f"F{idx + 1:02d}", crop=crop, grower=str(rng.choice(growers)),
                 planted=start + dt.timedelta(days=int(rng.integers(0, PLANTING_SPREAD_DAYS[crop] + 1))), open_data=True,
-                polygon=polygon, vigour=float(rng.uniform(0.9, 1.1)),
+                geometry=polygon, crs=JGD2011_UTM53N,
             ))
+            vigour[fields[-1].field_id] = float(rng.uniform(0.9, 1.1))
     private = int(rng.integers(0, len(fields)))
     fields[private] = dataclasses.replace(fields[private], open_data=False)
     patches: list[Patch] = []
@@ -272,7 +257,8 @@ def build_layout(layout_seed: int, hectares: float, centre: tuple[float, float],
              float(rng.uniform(0, 2 * np.pi)), max(6.0, 0.12 * lv))
     forest = (0.38 * lv, float(rng.uniform(0.005, 0.02)) * lv, float(rng.uniform(0.3, 0.8)) * lu,
               float(rng.uniform(0, 2 * np.pi)))
-    layout = Layout(centre, angle, (lu, lv), footprint, tuple(fields), tuple(patches), river, -0.25 * lv, forest)
+    layout = Layout(centre, angle, (lu, lv), footprint, tuple(fields), MappingProxyType(vigour), tuple(patches), river,
+                    -0.25 * lv, forest)
     return dataclasses.replace(layout, buildings=_buildings(np.random.default_rng([layout_seed, 0xB1D]), layout))
 
 
@@ -280,7 +266,7 @@ def _buildings(rng: np.random.Generator, layout: Layout) -> tuple[Building, ...]
     """Farmhouses and sheds on free ground: off fields, road, river banks and forest."""
     lu, lv = layout.size
     _, _, _, _, river_width = layout.river
-    keep_out = shapely.union_all([f.polygon.buffer(2.0) for f in layout.fields])
+    keep_out = shapely.union_all([f.geometry.buffer(2.0) for f in layout.fields])
     inner = layout.footprint.buffer(-2.0)
     wanted = min(8, max(2, round(lu * lv / 1e4 * 1.5)))
     out: list[Building] = []

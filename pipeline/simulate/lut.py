@@ -12,12 +12,13 @@ multilinearly in (lai, cab_factor, severity) with numpy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from pipeline.ingest.sensors import Sensor
-from pipeline.simulate.canopy import CROPS, DISEASES, crop_background, diseases_of
+from pipeline.simulate.canopy import CROPS, DISEASES, DiseaseEffect, crop_background, diseases_of
 from pipeline.simulate.spectra import CanopyParams, Geometry, band_response, leaf_optics, sail_reflectance
 
 #: Relative chlorophyll grid (multiplies the growth-stage Cab).
@@ -86,12 +87,15 @@ class CropTable:
         return out
 
 
-def build_crop_table(crop: str, dap: float, sensor: Sensor, geometry: Geometry) -> CropTable:
+def build_crop_table(crop: str, dap: float, sensor: Sensor, geometry: Geometry,
+                     effects: Mapping[str, DiseaseEffect] | None = None) -> CropTable:
     """Run PROSAIL over the grid for ``crop`` at ``dap`` days after planting and band-integrate.
 
     The LAI axis spans 0 to 1.5x the growth-stage LAI (vigour heterogeneity);
-    disease end-members are applied with :meth:`DiseaseEffect.apply`.
+    disease end-members are applied with :meth:`DiseaseEffect.apply` (``effects`` replaces
+    :data:`~pipeline.simulate.canopy.DISEASES` entries, e.g. a randomised disease strength).
     """
+    effects = {**DISEASES, **(effects or {})}
     healthy = CROPS[crop].stage(dap)
     lai_top = max(healthy.lai * 1.5, 0.5)
     lai_nodes = lai_top * np.linspace(0.0, 1.0, LAI_NODES) ** 1.6
@@ -106,7 +110,7 @@ def build_crop_table(crop: str, dap: float, sensor: Sensor, geometry: Geometry) 
         # (class, severity) -> canopy parameters at unit potential LAI; PROSPECT once per leaf state
         states = {(0, k): base for k in range(sev_nodes.size)}
         for c, name in enumerate(classes[1:], start=1):
-            states |= {(c, k): DISEASES[name].apply(base, float(sev)) for k, sev in enumerate(sev_nodes)}
+            states |= {(c, k): effects[name].apply(base, float(sev)) for k, sev in enumerate(sev_nodes)}
         for (c, k), params in states.items():
             if c == 0 and k > 0:
                 table[0, :, j, k, :] = table[0, :, j, 0, :]

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from pipeline.core.fields import Field
 from pipeline.simulate.canopy import diseases_of
-
-if TYPE_CHECKING:
-    from pipeline.simulate.layout import Field
 
 #: Smallest and largest disease patch area at full progress, m^2.
 PATCH_AREA_M2 = (3.0, 300.0)
@@ -106,7 +103,7 @@ def patches_for(rng: np.random.Generator, field: Field, dominant: str) -> list[P
     out: list[Patch] = []
     for i in range(int(rng.integers(3, 7))):
         disease = dominant if i == 0 or rng.random() < 0.6 else str(rng.choice(classes))
-        area_hi = min(PATCH_AREA_M2[1], 0.12 * field.polygon.area)
+        area_hi = min(PATCH_AREA_M2[1], 0.12 * field.geometry.area)
         area = math.exp(rng.uniform(math.log(PATCH_AREA_M2[0]), math.log(max(area_hi, PATCH_AREA_M2[0] * 1.5))))
         harmonics = tuple((k, float(rng.uniform(0.0, 0.28 / math.sqrt(k))), float(rng.uniform(0, 2 * np.pi)))
                           for k in range(2, 6))
@@ -117,7 +114,7 @@ def patches_for(rng: np.random.Generator, field: Field, dominant: str) -> list[P
             # keep clear of other diseases' patches (same-disease patches may merge)
             keep_out = [Point(p.centre).buffer(1.3 * (p.radius_m * p.reach + radius * reach))
                         for p in out if p.disease != disease]
-            allowed = field.polygon.buffer(-1.35 * radius * reach)
+            allowed = field.geometry.buffer(-1.35 * radius * reach)
             for disc in keep_out:
                 allowed = allowed.difference(disc)
             centre = _random_point_in(rng, allowed)

@@ -11,7 +11,7 @@ from rasterio.enums import Resampling
 
 from pipeline.common.atomic import atomic_path
 from pipeline.common.geo import read_geojson_features, reproject_geometry
-from pipeline.common.survey import SurveyFolder
+from pipeline.core.survey import SurveyFolder
 
 #: Display stretch (reflectance mapped to 0..255) per band.
 STRETCH = {"blue": 0.12, "green": 0.12, "red": 0.12, "nir": 0.5}

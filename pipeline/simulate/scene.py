@@ -36,6 +36,7 @@ from pipeline.simulate.noise import smooth_noise
 from pipeline.simulate.patches import Patch
 from pipeline.simulate.shadows import sunlit_fraction
 from pipeline.simulate.spectra import Geometry, band_reflectance, diffuse_fraction
+from pipeline.simulate.variation import SimVariation
 
 #: Row pattern per crop: (period m, amplitude).
 ROW_PATTERN = {"rice": (0.3, 0.3), "ginger": (1.2, 0.6)}
@@ -103,7 +104,7 @@ def land_cover_codes(layout: Layout, grid: Grid, u: np.ndarray, v: np.ndarray) -
     if layout.buildings:
         roofs = [(b.polygon, COVER_ORDER.index(b.roof)) for b in layout.buildings]
         features.rasterize(roofs, out=cover, transform=grid.transform)
-    shapes = [(f.polygon, i + 1) for i, f in enumerate(layout.fields)]
+    shapes = [(f.geometry, i + 1) for i, f in enumerate(layout.fields)]
     field_index = features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0,
                                      dtype="int16").astype(np.int16) - 1
     return cover, field_index
@@ -250,7 +251,8 @@ def _crop_pixels(layout: Layout, crop: str, table: CropTable, field_index: np.nd
     for i, f in enumerate(layout.fields, start=1):
         if f.crop == crop:
             stage = CROPS[crop].stage(field_dap[f.field_id])
-            lai_of[i], cab_of[i], of_crop[i] = stage.lai * f.vigour, stage.cab / table.healthy.cab, True
+            vigour = layout.vigour[f.field_id]
+            lai_of[i], cab_of[i], of_crop[i] = stage.lai * vigour, stage.cab / table.healthy.cab, True
     index = field_index + 1
     mask = of_crop[index]
     selected = index[mask]
@@ -259,8 +261,11 @@ def _crop_pixels(layout: Layout, crop: str, table: CropTable, field_index: np.nd
 
 def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry, tables: dict[str, CropTable],
                  field_dap: dict[str, float], progress: float, flight_seed: int,
-                 layout_seed: int) -> tuple[np.ndarray, np.ndarray]:
+                 layout_seed: int, variation: SimVariation | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Reflectance ``(bands, rows, cols)`` float32 (NaN outside the footprint) and the severity map.
+
+    ``variation`` (:mod:`variation`) scales canopy density, non-crop background brightness,
+    illumination, noise and blur, and shifts one band (disease strengths act in the tables).
 
     Static textures (vigour, forest crowns) come from ``layout_seed``; lesion
     mottling and sensor noise from ``flight_seed``.
@@ -270,7 +275,10 @@ def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry,
     u, v = valley_coords(layout, grid)
     cover, field_index = land_cover_codes(layout, grid, u, v)
     tex = make_textures(static_rng, grid.shape, grid.gsd)
+    var = variation or SimVariation()
     image = _cover_reflectance(cover, sensor, geometry, tex)
+    if var.background_gain != 1.0:  # everything not crop: soil, water, roads, forest
+        image[:, field_index < 0] *= np.float32(var.background_gain)
     gsd = grid.gsd
     mottle = smooth_noise(flight_rng, grid.shape, 0.4 / gsd)
     edge = 1.0 - 0.2 * np.exp(-_edge_distance(field_index >= 0, gsd) / 1.5)
@@ -288,7 +296,7 @@ def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry,
         phase = 2 * np.pi * v[mask] / period
         blur = abs(float(np.sinc(gsd / period)))  # a pixel averages the row pattern over its width
         vigour = (1 + 0.15 * tex.large[mask] + 0.06 * tex.small[mask]) * edge[mask]
-        lai = pot_lai * vigour * (1 + amp * blur * np.cos(phase))
+        lai = pot_lai * vigour * (1 + amp * blur * np.cos(phase)) * var.lai_gain
         cab = cab_f * (1 + 0.1 * tex.medium[mask] + 0.05 * tex.large[mask])
         refl = table.lookup(klass[mask].astype(np.intp), np.maximum(lai, 0.0), cab, sev)
         if crop in RIDGE_SHADING:  # sun-facing and shaded ridge flanks
@@ -297,10 +305,13 @@ def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry,
         severity_all[mask] = sev
     apply_shadows(image, layout, grid, cover, tex, sensor, geometry)
     # residual irradiance drift across the mosaic (thin cloud, imperfect DLS correction), +-1.5 %
-    drift = 1.0 + ILLUMINATION_DRIFT * smooth_noise(flight_rng, grid.shape, 40.0 / gsd)
+    drift = (1.0 + ILLUMINATION_DRIFT * smooth_noise(flight_rng, grid.shape, 40.0 / gsd)) * var.illumination_gain
+    psf = PSF_SIGMA_PX if var.psf_sigma_px is None else var.psf_sigma_px
     for b in range(image.shape[0]):
-        image[b] = ndimage.gaussian_filter(image[b], PSF_SIGMA_PX, mode="nearest") * drift
-        sigma = np.sqrt(SHOT_NOISE * np.clip(image[b], 0.0, None) + READ_NOISE**2)
+        image[b] = ndimage.gaussian_filter(image[b], psf, mode="nearest") * drift
+        if b == var.misregistered_band and var.misregistration_px != (0, 0):
+            image[b] = np.roll(image[b], var.misregistration_px, axis=(0, 1))
+        sigma = var.noise_gain * np.sqrt(SHOT_NOISE * np.clip(image[b], 0.0, None) + READ_NOISE**2)
         image[b] += sigma * flight_rng.standard_normal(grid.shape, dtype=np.float32)
     np.clip(image, 0.0, 1.0, out=image)
     if sensor.reflectance_scale:  # the camera's integer reflectance export (RedEdge-MX: 1/32768 steps)

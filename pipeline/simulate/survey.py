@@ -1,4 +1,4 @@
-"""Synthetic survey orchestration: spec in, survey folder out (contract: :mod:`pipeline.common.survey`).
+"""Synthetic survey orchestration: spec in, survey folder out (contract: :mod:`pipeline.core.survey`).
 
 Seeds and seasons
 -----------------
@@ -26,18 +26,20 @@ from typing import Any
 import numpy as np
 from pyproj import Transformer
 
-from pipeline.common.atomic import atomic_dir, atomic_write_json
+from pipeline.common.atomic import atomic_dir, atomic_write_json, check_output_folder
 from pipeline.common.cog import write_cog
 from pipeline.common.geo import JGD2011_UTM53N, WGS84, write_geojson_features
-from pipeline.common.survey import FIELDS_NAME, LABELS_NAME, META_NAME, SCENE_NAME, SurveyFolder
+from pipeline.core.fields import Field
+from pipeline.core.survey import FIELDS_NAME, LABELS_NAME, META_NAME, SCENE_NAME, SurveyFolder
 from pipeline.errors import InputError, UnknownNameError
 from pipeline.ingest.sensors import get_sensor
 from pipeline.simulate.canopy import CROPS
-from pipeline.simulate.layout import Field, Layout, build_layout
+from pipeline.simulate.layout import Layout, build_layout
 from pipeline.simulate.lut import CropTable, build_crop_table, describe_table
 from pipeline.simulate.scene import PSF_SIGMA_PX, READ_NOISE, SHOT_NOISE, grid_for, render_scene
 from pipeline.simulate.spectra import Geometry
 from pipeline.simulate.sun import sun_position
+from pipeline.simulate.variation import SimVariation
 
 GENERATOR = "shimanto-simulate/1"
 #: Largest raster the simulator renders (pixels); 4 ha at 10 cm (6.2 M px) peaks near 1 GB of memory.
@@ -46,6 +48,9 @@ MAX_PIXELS = 25_000_000
 MIN_HECTARES = 0.1
 #: Flights with the sun lower than 90 - this (degrees) are refused.
 MAX_SUN_ZENITH_DEG = 80.0
+
+#: The command whose output marker simulated survey folders carry (also for ``simulate season``'s flights).
+SIMULATE_COMMAND = "simulate survey"
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,8 @@ class SurveySpec:
         sensor: Sensor registry name (reflective bands only).
         centre_lat: Site centre latitude, degrees N (Kubokawa, Shimanto).
         centre_lon: Site centre longitude, degrees E.
+        variation: Departures from the nominal simulator (:mod:`variation`: disease strength, background,
+            canopy, illumination, noise, blur, band misregistration); nominal by default.
     """
 
     seed: int
@@ -80,6 +87,7 @@ class SurveySpec:
     sensor: str = "rededge-mx"
     centre_lat: float = 33.20
     centre_lon: float = 133.14
+    variation: SimVariation = field(default_factory=SimVariation)
 
     @property
     def site_seed(self) -> int:
@@ -139,11 +147,12 @@ def field_days_after_planting(layout: Layout, spec: SurveySpec) -> dict[str, flo
     """Days after planting of each field at the flight date (never negative)."""
     if spec.days_after_planting is not None:
         return {f.field_id: float(spec.days_after_planting) for f in layout.fields}
-    return {f.field_id: float(max((spec.date - f.planted).days, 0)) for f in layout.fields}
+    return {f.field_id: float(max((spec.date - _planted(f, spec)).days, 0)) for f in layout.fields}
 
 
 def _planted(f: Field, spec: SurveySpec) -> dt.date:
     if spec.days_after_planting is None:
+        assert f.planted is not None, "the simulated layout dates every field"
         return f.planted
     return spec.date - dt.timedelta(days=round(spec.days_after_planting))
 
@@ -155,12 +164,12 @@ def site_layout(spec: SurveySpec) -> Layout:
     return build_layout(spec.site_seed, spec.hectares, (round(e), round(n)), spec.date.year)
 
 
-def simulate_survey(out: Path, spec: SurveySpec) -> SurveyFolder:
+def simulate_survey(out: Path, spec: SurveySpec, overwrite: bool = False) -> SurveyFolder:
     """Simulate one flight and write a complete survey folder atomically.
 
     Args:
-        out: Destination folder; replaced when it is empty or an earlier survey
-            folder, refused when it is a file or holds other things.
+        out: Destination folder; replaced when it is empty or an earlier simulated survey, refused when it
+            is a file or holds other things unless ``overwrite`` (:func:`~pipeline.common.atomic.atomic_dir`).
         spec: What to simulate.
 
     Returns:
@@ -171,13 +180,9 @@ def simulate_survey(out: Path, spec: SurveySpec) -> SurveyFolder:
     """
     out = Path(out)
     problems = spec.problems()
-    if out.exists() and not out.is_dir():
-        problems.append(f"output {str(out)!r} is an existing file; give a folder path")
-    elif out.is_dir() and any(out.iterdir()) and not (out / SCENE_NAME).exists() and not (out / META_NAME).exists():
-        problems.append(f"output {str(out)!r} is a non-empty folder that is not a survey folder; "
-                        "give a new or empty folder")
     if problems:
         raise InputError("cannot simulate the survey: " + "; ".join(problems))
+    check_output_folder(out, SIMULATE_COMMAND, overwrite)
     sensor = get_sensor(spec.sensor)
     sun = sun_position(spec.when, spec.centre_lat, spec.centre_lon)
     geometry = Geometry(sun_zenith=sun.zenith_deg, sun_azimuth=sun.azimuth_deg)
@@ -187,11 +192,12 @@ def simulate_survey(out: Path, spec: SurveySpec) -> SurveyFolder:
     for crop in CROPS:
         crop_daps = [daps[f.field_id] for f in layout.fields if f.crop == crop]
         if crop_daps:
-            tables[crop] = build_crop_table(crop, float(np.mean(crop_daps)), sensor, geometry)
+            effects = {name: spec.variation.effect(name) for name in spec.variation.disease_strength}
+            tables[crop] = build_crop_table(crop, float(np.mean(crop_daps)), sensor, geometry, effects)
     grid = grid_for(layout, spec.gsd_cm / 100.0)
     image, _severity = render_scene(layout, grid, sensor, geometry, tables, daps, spec.disease_progress,
-                                    spec.seed, spec.site_seed)
-    with atomic_dir(out) as tmp:
+                                    spec.seed, spec.site_seed, spec.variation)
+    with atomic_dir(out, SIMULATE_COMMAND, overwrite) as tmp:
         write_cog(tmp / SCENE_NAME, image, transform=grid.transform, crs=JGD2011_UTM53N.to_wkt(),
                   nodata=float("nan"), band_descriptions=sensor.band_names,
                   tags={"SENSOR": sensor.name, "GENERATOR": GENERATOR, "SEED": spec.seed,
@@ -205,9 +211,9 @@ def simulate_survey(out: Path, spec: SurveySpec) -> SurveyFolder:
 
 def _field_features(layout: Layout, spec: SurveySpec) -> list[tuple[Any, dict[str, Any]]]:
     return [
-        (f.polygon, {"field_id": f.field_id, "crop": f.crop, "grower": f.grower,
+        (f.geometry, {"field_id": f.field_id, "crop": f.crop, "grower": f.grower,
                      "planted": _planted(f, spec).isoformat(), "open_data": f.open_data,
-                     "area_m2": round(f.polygon.area, 1)})
+                     "area_m2": round(f.geometry.area, 1)})
         for f in layout.fields
     ]
 
@@ -217,7 +223,7 @@ def _label_features(layout: Layout, spec: SurveySpec) -> list[tuple[Any, dict[st
     out: list[tuple[Any, dict[str, Any]]] = []
     counters: dict[str, int] = {}
     for patch in layout.patches:
-        outline = patch.outline(spec.disease_progress, fields[patch.field_id].polygon)
+        outline = patch.outline(spec.disease_progress, fields[patch.field_id].geometry)
         if outline is None:
             continue
         counters[patch.field_id] = counters.get(patch.field_id, 0) + 1
@@ -256,4 +262,5 @@ def _metadata(spec: SurveySpec, layout: Layout, shape: tuple[int, int], sun: Any
         "canopy_model": "PROSPECT-5 + 4SAIL (prosail 2.0.5), ellipsoidal LIDF",
         "canopy": {crop: describe_table(t) for crop, t in tables.items()},
         "noise": {"shot": SHOT_NOISE, "read": READ_NOISE, "psf_sigma_px": PSF_SIGMA_PX},
+        "variation": spec.variation.describe(),
     }

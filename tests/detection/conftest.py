@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.detection.config import DetectionConfig
-from pipeline.detection.toysurvey import ToySpec, make_toy_survey
+from pipeline.testing.toysurvey import ToySpec, make_toy_survey
 
 BANDS = ("blue", "green", "red", "nir", "red_edge")
 

@@ -38,7 +38,8 @@ def test_train_evaluate_predict_cli_with_mlflow(tmp_path, toy_surveys, small_par
     assert run_cli(["evaluate", str(model), str(toy_surveys[2]), "--out", str(metrics_path),
                     "--params", str(small_params)]) == 0
     metrics = json.loads(metrics_path.read_text())
-    for key in ("disease_iou", "miou", "fields_diseased", "fields_false_alarms", "iou", "f1", "confusion_matrix"):
+    for key in ("disease_iou", "miou", "fields_diseased", "fields_false_alarms", "iou", "f1", "confusion_matrix",
+                "ece"):
         assert key in metrics
     assert len(metrics["confusion_matrix"]) == 8 and len(metrics["fields"]) == 9
 
@@ -46,13 +47,20 @@ def test_train_evaluate_predict_cli_with_mlflow(tmp_path, toy_surveys, small_par
     assert run_cli(["predict", str(toy_surveys[2] / "scene.tif"), "--model", str(model), "--out", str(out),
                     "--fields", str(toy_surveys[2] / "fields.geojson"), "--batch-size", "2",
                     "--params", str(small_params)]) == 0
-    assert {p.name for p in out.iterdir()} == {"classes.tif", "probability.tif", "hotspots.geojson"}
+    assert {p.name for p in out.iterdir()} == {"classes.tif", "probability.tif", "hotspots.geojson",
+                                              "scouting_points.geojson"}
 
     # the run is in MLflow with parameters, per-epoch metrics, plots and the registered model
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     run = client.get_run(card.mlflow_run_id)
     assert run.data.params["chip_size"] == "64"
     assert "val_loss" in run.data.metrics and "final_val_miou" in run.data.metrics
+    # calibration and the honest model card reach MLflow too (issue 14)
+    assert run.data.metrics["ece_before"] == card.calibration["ece_before"] >= 0
+    assert run.data.metrics["ece_after"] == card.calibration["ece_after"]
+    assert json.loads(run.data.tags["training_domain"])["simulated_surveys"] == 2  # toy surveys are synthetic
+    assert run.data.tags["intended_use"] == card.intended_use and "candidates" in run.data.tags["limitations"]
+    assert card.real_labelled_flights == 0 and card.calibration["method"] == "temperature"
     assert [m.step for m in client.get_metric_history(run.info.run_id, "val_loss")] == [1]
     plots = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
     assert plots == {"plots/confusion_matrix.png", "plots/sample_predictions.png"}

@@ -136,3 +136,21 @@ def test_field_median_table_and_relative_features():
     feats = compute_features(stack, BANDS, ("ndvi",), ("ndvi",), table[fidx].transpose(2, 0, 1))
     assert feats.shape == (7, 4, 4)
     np.testing.assert_allclose(feats[-1], 0.0, atol=1e-6)  # every pixel equals its field's median
+
+
+def test_torchvision_dihedral_matches_numpy_symmetries_on_image_and_masks_jointly():
+    from pipeline.detection.augment import dihedral_chip
+
+    rng = np.random.default_rng(5)
+    chip = _coded_chip(rng)
+    chip = ChipArrays(chip.bands, chip.labels, chip.crops, reference=chip.bands[:2] * 2.0)
+    for k in range(8):
+        expect = np.rot90(chip.labels, k % 4)
+        expect = np.flip(expect, -1) if k >= 4 else expect
+        out = dihedral_chip(chip, k)
+        np.testing.assert_array_equal(out.labels, expect)
+        np.testing.assert_array_equal(out.bands[0] - 1.0, out.labels)
+        np.testing.assert_array_equal(out.reference[1], out.bands[0] * 2.0)
+        np.testing.assert_array_equal(out.crops, (out.labels % 3).astype(np.uint8))
+        assert out.labels.dtype == np.uint8 and out.bands.dtype == np.float32
+    assert len({dihedral_chip(chip, k).labels.tobytes() for k in range(8)}) == 8  # 8 distinct symmetries

@@ -19,5 +19,7 @@ def test_gpu_benchmark_script_runs_on_cpu_and_reports_both_rates():
     assert set(rates) == {"model only", "read only", "end to end"}, done.stdout
     assert all(v > 0 for v in rates.values())
     ratio = float(re.search(r"ratio end-to-end / model-only: ([0-9.]+)", done.stdout).group(1))
-    assert abs(ratio - rates["end to end"] / rates["model only"]) < 0.01 + 0.01 * ratio
+    e2e, model = rates["end to end"], rates["model only"]
+    rounding = 0.05 / model + 0.05 * e2e / model**2  # rates are printed to 0.1 Mpx/s (slow CPUs: ~1 Mpx/s)
+    assert abs(ratio - e2e / model) < 0.01 + 0.01 * ratio + rounding
     assert "model " in done.stdout.split("breakdown (s):")[1]  # the per-stage breakdown of predict_scene

@@ -10,9 +10,9 @@ from affine import Affine
 from shapely.geometry import box, shape
 
 from pipeline.common.geo import JGD2011_UTM53N
+from pipeline.core.fields import Field
 from pipeline.detection.engine import Strip
 from pipeline.detection.hotspots import HotspotCollector, write_hotspots_geojson
-from pipeline.detection.scenes import Field
 
 BLAST, BROWN_SPOT, RICE_HEALTHY = 2, 3, 1
 PIXEL = 0.1  # m
@@ -45,7 +45,7 @@ def test_hotspots_join_strips_and_filter_specks(tmp_path):
     for row0 in (0, 30, 60):
         rows = slice(row0, row0 + 30)
         collector.add(Strip(row0, classes[rows], prob[rows], fidx[rows]))
-    field = Field(1, "F1", "rice", box(*rasterio.transform.array_bounds(90, 60, TRANSFORM)))
+    field = Field("F1", box(*rasterio.transform.array_bounds(90, 60, TRANSFORM)), JGD2011_UTM53N, crop="rice")
     with rasterio.open(path) as src:
         hotspots = collector.hotspots(src, JGD2011_UTM53N, [field], min_area_m2=0.1)
     assert [p["class"] for _, p in hotspots] == ["blast", "brown_spot"]

@@ -53,7 +53,8 @@ def _reference_strips(src, positions, model, card, device, fields, window, overl
                 fx[j, :, :, :wc] = feats[:, :, c : c + wc]
                 cx[j, :, :wc] = crops[:, c : c + wc]
             with torch.inference_mode():
-                probs = torch.softmax(mask_logits(net(torch.from_numpy(fx)).float(), torch.from_numpy(cx)), dim=1)
+                logits = mask_logits(net(torch.from_numpy(fx)).float(), torch.from_numpy(cx))
+                probs = torch.softmax(logits / card.temperature, dim=1)  # calibrated as the card says
                 for j, c in enumerate(cols):
                     acc[:, :, c : c + wc] += probs[j, :, :, :wc] * w_t[:, :wc]
                     wsum[:, c : c + wc] += w_t[:, :wc]

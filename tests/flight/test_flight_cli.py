@@ -10,7 +10,7 @@ from shapely.geometry import mapping
 
 from cli import main
 from pipeline.flight.qgc import read_mission_file
-from pipeline.flight.synthetic import polygon_ll
+from pipeline.testing.flight_fields import polygon_ll
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_kml_boundary_and_check_with_dem(shared_dir: Path, tmp_path: Path) -> No
     assert main(["plan", "survey", str(kml), "--camera", "p4m", "--altitude", "60", "--angle", "30", "--out", str(out),
                  "--name", "area"]) == 0
     summary = json.loads((out / "area.summary.json").read_text())
-    assert summary["grid_angle_deg_ccw_from_east"] == {"Untitled Polygon": 30.0}
+    assert summary["grid_angle_deg_qgc"] == {"Untitled Polygon": 30.0}
     # a plan written by us, checked again against a DEM it lies outside of: refused with the reason
     dem = shared_dir / "data/dem/srtm_bigtujunga30m_utm11.tif"
     assert main(["plan", "check", str(out / "area.plan"), "--dem", str(dem)]) == 3

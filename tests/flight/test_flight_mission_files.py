@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.core.mission import Cmd, FenceCircle, FencePolygon, Frame, Mission, MissionItem
 from pipeline.errors import SceneNotFoundError
 from pipeline.flight.errors import MissionFileError
-from pipeline.flight.mission import Cmd, FenceCircle, FencePolygon, Frame, Mission, MissionItem
 from pipeline.flight.qgc import read_mission_file, read_plan, read_waypoints, write_plan, write_waypoints
 
 SAMPLE = Mission(

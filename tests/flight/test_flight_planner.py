@@ -11,16 +11,16 @@ import pytest
 from shapely.geometry import LineString, box, mapping
 
 from pipeline.common.geo import WGS84, reproject_geometry
+from pipeline.core.mission import Cmd, Frame
 from pipeline.flight.battery import Battery
 from pipeline.flight.boundary import Area, Boundary, read_boundary
 from pipeline.flight.cameras import get_camera
 from pipeline.flight.checks import CheckSettings, check_mission, has_errors
 from pipeline.flight.coverage import coverage_fraction
-from pipeline.flight.mission import Cmd, Frame
 from pipeline.flight.planner import SurveyRequest, plan_survey
 from pipeline.flight.solar import sun_elevation_deg, sun_window
-from pipeline.flight.synthetic import KUBOKAWA, polygon_ll
 from pipeline.flight.terrain import load_dem
+from pipeline.testing.flight_fields import KUBOKAWA, polygon_ll
 
 CAM = get_camera("rededge-mx")
 
@@ -43,7 +43,7 @@ def test_terrain_following_over_steep_real_dem(shared_dir: Path) -> None:
     dem_path = shared_dir / "data/dem/srtm_bigtujunga30m_utm11.tif"
     boundary = _field_in_dem(dem_path, 394000.0, 3798000.0, 200.0, 150.0)
     dem = load_dem(dem_path)
-    req = SurveyRequest(CAM, altitude_m=100.0, terrain_tolerance_m=3.0, angle_deg=0.0)
+    req = SurveyRequest(CAM, altitude_m=100.0, terrain_tolerance_m=3.0, angle_deg=90.0)
     plan = plan_survey(boundary, req, dem)
     flat = plan_survey(boundary, req)
     s = plan.summary
@@ -93,7 +93,7 @@ def test_battery_split_returns_home_with_reserve() -> None:
 def test_checks_return_several_problems_at_once(tmp_path: Path) -> None:
     field = polygon_ll([(0, 0), (300, 0), (300, 200), (0, 200)])
     no_fly = Area("shrine", polygon_ll([(-450, -30), (-380, -30), (-380, 30), (-450, 30)]))  # home is inside it
-    req = SurveyRequest(CAM, altitude_m=160.0, home=(KUBOKAWA[0], KUBOKAWA[1] - 0.0045), angle_deg=0.0,
+    req = SurveyRequest(CAM, altitude_m=160.0, home=(KUBOKAWA[0], KUBOKAWA[1] - 0.0045), angle_deg=90.0,
                         checks=CheckSettings(max_distance_m=200.0, distance_is_hard=True,
                                              flight_date=dt.date(2026, 7, 1), start_time=dt.time(21, 0)))
     plan = plan_survey(Boundary((Area("f", field),)), req, no_fly=(no_fly,))
@@ -157,7 +157,7 @@ def _camera_on_legs(plan) -> list[LineString]:  # type: ignore[no-untyped-def]
 def test_small_hole_is_not_crossed_and_still_covered() -> None:
     pond = [(110, 70), (135, 70), (135, 95), (110, 95)]  # 25 m pond, about one lane band wide
     field = polygon_ll([(0, 0), (250, 0), (250, 170), (0, 170)], [pond])
-    plan = plan_survey(Boundary((Area("paddy", field),)), SurveyRequest(CAM, gsd_cm=5.0, angle_deg=0.0))
+    plan = plan_survey(Boundary((Area("paddy", field),)), SurveyRequest(CAM, gsd_cm=5.0, angle_deg=90.0))
     hole = reproject_geometry(polygon_ll(pond), WGS84, plan.crs)
     legs = _camera_on_legs(plan)
     assert legs and not any(leg.intersects(hole.buffer(-0.5)) for leg in legs)

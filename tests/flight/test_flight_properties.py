@@ -13,7 +13,7 @@ from pipeline.flight.cameras import get_camera
 from pipeline.flight.checks import CheckSettings, agl_of, build_context
 from pipeline.flight.coverage import coverage_fraction, photos_from_mission
 from pipeline.flight.planner import SurveyRequest, plan_survey
-from pipeline.flight.synthetic import irregular_field_m, local_to_lonlat
+from pipeline.testing.flight_fields import irregular_field_m, local_to_lonlat
 
 
 @settings(max_examples=30, derandomize=True, deadline=None)

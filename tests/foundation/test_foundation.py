@@ -45,12 +45,12 @@ def test_atomic_path_leaves_nothing_on_error(tmp_path: Path) -> None:
 
 def test_atomic_dir_replaces_only_when_complete(tmp_path: Path) -> None:
     final = tmp_path / "result"
-    with atomic_dir(final) as tmp:
+    with atomic_dir(final, "test") as tmp:
         (tmp / "a.txt").write_text("1")
-    with pytest.raises(ValueError), atomic_dir(final) as tmp:
+    with pytest.raises(ValueError), atomic_dir(final, "test") as tmp:
         (tmp / "b.txt").write_text("2")
         raise ValueError("fail")
-    assert sorted(p.name for p in final.iterdir()) == ["a.txt"]
+    assert sorted(p.name for p in final.iterdir()) == [".shimanto-output.json", "a.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result"]
 
 

@@ -63,7 +63,8 @@ def test_batch_writes_good_captures_and_fails_naming_the_bad_ones(batch: dict[st
     assert "IMG_0003_1.tif" in message and "ExposureTime" in message
     assert "IMG_0002" in message and "missing band(s) 1 (blue)" in message
     assert sorted(p.name for p in out.iterdir()) == [
-        "IMG_0000_reflectance.tif", "IMG_0001_reflectance.tif", "captures.csv", "captures.geojson"]
+        "IMG_0000_reflectance.tif", "IMG_0001_reflectance.tif", "calibration.json", "captures.csv",
+        "captures.geojson"]
     rows = {r["capture"]: r for r in csv.DictReader((out / "captures.csv").open())}
     assert {k: rows[k]["status"] for k in rows} == {
         "IMG_0000": "written", "IMG_0001": "written", "IMG_0002": "failed", "IMG_0003": "failed"}

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.flight.mission import Cmd, FenceCircle, FencePolygon, Frame, Mission, MissionItem
+from pipeline.core.mission import Cmd, FenceCircle, FencePolygon, Frame, Mission, MissionItem
 from pipeline.mavlink.protocol import RetryPolicy
 from pipeline.mavlink.vehicle import SimVehicle, VehicleConfig
 from pipeline.mavlink.vehicle_mission import MissionServerConfig
@@ -77,7 +77,7 @@ def survey_mission(n_legs: int = 6) -> Mission:
         items=tuple(items),
         home=(33.2096, 133.1360, 210.0),
         fence_polygons=(fence,),
-        fence_circles=(FenceCircle(33.2110, 133.1380, 30.0, inclusion=False),),
+        fence_circles=(FenceCircle(33.2125, 133.1400, 30.0, inclusion=False),),  # clear of the legs
         rally=((33.2098, 133.1362, 30.0), (33.2120, 133.1390, 35.0)),
     )
 

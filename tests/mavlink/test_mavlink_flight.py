@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from pipeline.flight.mission import Cmd, Frame, Mission, MissionItem
+from pipeline.core.mission import Cmd, Frame, Mission, MissionItem
 from pipeline.mavlink.client import GroundStation, upload_mission
 from pipeline.mavlink.control import arm, start_mission
 from pipeline.mavlink.errors import CommandRejectedError

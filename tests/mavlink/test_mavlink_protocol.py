@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from pipeline.flight.mission import Cmd, Frame, Mission, MissionItem
+from pipeline.core.mission import Cmd, Frame, Mission, MissionItem
 from pipeline.mavlink.errors import LinkTimeoutError, MissionRejectedError
 from pipeline.mavlink.protocol import (
     Ack,

@@ -6,14 +6,14 @@ import socket
 
 import pytest
 
+from pipeline.core.mission import Mission
 from pipeline.errors import LinkError
-from pipeline.flight.mission import Mission
 from pipeline.mavlink.client import GroundStation, download_mission, upload_mission
 from pipeline.mavlink.errors import LinkTimeoutError, MissionRejectedError
-from pipeline.mavlink.lossy import LinkImpairment, LossyUdpProxy
 from pipeline.mavlink.protocol import RetryPolicy
 from pipeline.mavlink.verify import compare_items
 from pipeline.mavlink.wire import MissionType, from_wire
+from pipeline.testing.lossy import LinkImpairment, LossyUdpProxy
 
 
 def _round_trip(url: str, mission: Mission, policy: RetryPolicy, firmware: str = "auto") -> tuple:
@@ -24,8 +24,8 @@ def _round_trip(url: str, mission: Mission, policy: RetryPolicy, firmware: str =
     return info, report, back
 
 
-def _same(a: Mission, b: Mission) -> bool:
-    return all(c.ok for c in compare_items(a.items, b.items)) and len(a.items) == len(b.items)
+def _same(a: Mission, b: Mission, firmware: str = "generic") -> bool:
+    return all(c.ok for c in compare_items(a.items, b.items, firmware)) and len(a.items) == len(b.items)
 
 
 @pytest.mark.parametrize("firmware", ["ardupilot", "px4"])
@@ -35,7 +35,7 @@ def test_upload_download_round_trip(vehicle_factory, fast_config, policy, survey
     info, report, back = _round_trip(url, survey, policy)
     assert info.firmware == firmware
     assert report.ok and len(report.checks["mission"]) == len(survey.items)
-    assert _same(survey, back)
+    assert _same(survey, back, firmware)
     assert back.fence_polygons == survey.fence_polygons and back.fence_circles == survey.fence_circles
     assert [p for r in back.rally for p in r] == pytest.approx([p for r in survey.rally for p in r])
     stored = vehicle.server.mission()
@@ -61,7 +61,7 @@ def test_round_trip_over_lossy_link(vehicle_factory, fast_config, small_survey, 
     assert report.ok and [len(report.checks[k]) for k in ("mission", "fence", "rally")] == [9, 5, 2]
     offset = 1 if firmware == "ardupilot" else 0
     stored = [from_wire(w) for w in vehicle.server.mission()[offset:]]
-    assert all(c.ok for c in compare_items(survey.items, stored)) and len(stored) == len(survey.items)
+    assert all(c.ok for c in compare_items(survey.items, stored, firmware)) and len(stored) == len(survey.items)
     assert proxy.stats["dropped"] > 0 and proxy.stats["duplicated"] > 0 and proxy.stats["reordered"] > 0
 
 

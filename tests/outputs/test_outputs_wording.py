@@ -90,10 +90,10 @@ def test_slugs_are_ascii_stable_and_distinct() -> None:
 
 
 def test_anonymous_id_stable_salted() -> None:
-    one = anonymous_field_id("YA-R01", "salt")
-    assert one == anonymous_field_id("YA-R01", "salt")
+    one = anonymous_field_id("YA-R01", b"salt")
+    assert one == anonymous_field_id("YA-R01", b"salt")
     assert one.startswith("394122-F-") and len(one) == len("394122-F-") + 8
-    assert one != anonymous_field_id("YA-R01", "other-salt")
+    assert one != anonymous_field_id("YA-R01", b"other-salt")
     assert "YA" not in one.removeprefix("394122-F-").upper() or one != "YA-R01"
 
 
@@ -110,9 +110,9 @@ def test_coarsen_and_decimals() -> None:
 def test_personal_values_allow_list() -> None:
     from types import MappingProxyType
 
-    from pipeline.outputs.inputs import Field
+    from pipeline.core.fields import Field
 
-    f = Field("F-1", "rice", "山田", True, box(0, 0, 1, 1), box(0, 0, 1, 1), MappingProxyType({
+    f = Field("F-1", box(0, 0, 1, 1), crop="rice", grower="山田", open_data=True, properties=MappingProxyType({
         "field_id": "F-1", "crop": "rice", "grower": "山田", "phone": "0880-1", "planted": "2026-05-01",
         "open_data": True, "notes": ["友人の田"],
     }))

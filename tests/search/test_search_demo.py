@@ -6,6 +6,8 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+
 from pipeline.config import load_params
 from pipeline.demo import DemoContext
 from pipeline.search.demo import riverside_area, run
@@ -26,12 +28,43 @@ def test_demo_plans_three_drones_along_the_river(tmp_path: Path) -> None:
     for path in files:
         assert secret not in path.read_bytes()
     board = json.loads((stage / "plan" / "board.json").read_text())
-    assert board["sectors"][0]["links"]["publish"].startswith("rtmp://localhost:1935/live/s1?token=")
+    assert board["sectors"][0]["links"]["hls"].startswith("http://localhost:8080/hls/s1.m3u8?token=")
+    sheet = (stage / "plan" / "pilot-sheets.html").read_text(encoding="utf-8")
+    assert "rtmp://localhost:1935/live/s1?token=" in sheet and "publish" not in json.dumps(board)
     lon, lat = riverside_area().centroid.coords[0]
     assert abs(lat - 33.21) < 0.02 and abs(lon - 133.13) < 0.02
     # a second run reuses the secret, so pilots' links stay valid across re-plans
     run(DemoContext(out=tmp_path, seed=7, params=load_params(), quick=True))
     assert read_secret(secret_path) == secret
+
+
+@pytest.mark.system
+def test_demo_screenshot_of_the_board(tmp_path: Path) -> None:
+    from pipeline.search.demo import find_chromium, screenshot_board
+
+    if find_chromium() is None:
+        pytest.skip("needs 'chromium' (Debian package chromium; install with: bash .ci/system-deps.sh)")
+    run(DemoContext(out=tmp_path, seed=7, params=load_params(), quick=True))
+    png = tmp_path / "search" / "board.png"
+    assert screenshot_board(tmp_path / "search" / "plan" / "board.html", png) == [png]
+    from PIL import Image
+
+    with Image.open(png) as img:
+        assert img.size == (1400, 1000)
+        colours = img.convert("RGB").getcolors(maxcolors=1_000_000)
+        assert colours is not None and len(colours) > 50  # a drawn page, not a blank one
+
+
+def test_demo_says_how_to_view_the_board_without_chromium(tmp_path: Path, monkeypatch, capsys) -> None:
+    import pipeline.search.demo as demo
+
+    monkeypatch.setattr(demo, "find_chromium", lambda: None)
+    page = tmp_path / "board.html"
+    page.write_text("<!DOCTYPE html><title>x</title>")
+    assert demo.screenshot_board(page, tmp_path / "board.png") == []
+    err = capsys.readouterr().err
+    assert "Chromium is not installed" in err and page.resolve().as_uri() in err
+    assert not (tmp_path / "board.png").exists()
 
 
 def test_secret_command_refuses_to_overwrite(run_cli, tmp_path: Path, capsys) -> None:

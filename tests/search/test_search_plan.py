@@ -13,7 +13,7 @@ from rasterio.transform import from_origin
 from shapely.geometry import Polygon, shape
 
 from pipeline.common.geo import WGS84, reproject_geometry, utm_crs_for
-from pipeline.flight.mission import Cmd
+from pipeline.core.mission import Cmd
 from pipeline.flight.qgc import read_plan, read_waypoints
 from pipeline.flight.terrain import load_dem
 from pipeline.search.config import SearchParams

@@ -92,10 +92,16 @@ def test_parse_ttl(text: str, seconds: int) -> None:
     assert parse_ttl(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "h", "-1h", "0", "abc", "6x"])
+@pytest.mark.parametrize("text", ["", "h", "-1h", "0", "abc", "6x", "inf", "nan", "1e30", "Infinityh", "72.01h",
+                                  "4d", "0.4"])
 def test_parse_ttl_rejects(text: str) -> None:
-    with pytest.raises(InputError, match="duration"):
+    with pytest.raises(InputError, match="at most 72h") as err:
         parse_ttl(text)
+    assert repr(text) in str(err.value)
+
+
+def test_parse_ttl_upper_bound_is_72_hours() -> None:
+    assert parse_ttl("72h") == parse_ttl("3d") == 259200
 
 
 def test_protected_paths() -> None:

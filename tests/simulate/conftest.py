@@ -8,7 +8,7 @@ import rasterio
 from rasterio import features
 
 from pipeline.common.geo import JGD2011_UTM53N, read_geojson_features, reproject_geometry
-from pipeline.common.survey import SurveyFolder
+from pipeline.core.survey import SurveyFolder
 from pipeline.simulate.survey import SurveySpec, simulate_survey
 
 SMALL = {"hectares": 0.5, "gsd_cm": 20.0}

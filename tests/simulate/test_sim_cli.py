@@ -26,7 +26,8 @@ def test_cli_writes_a_survey_folder(run_cli, tmp_path, capsys):
     meta = json.loads((out / "survey.json").read_text(encoding="utf-8"))
     assert meta["seed"] == 3 and meta["gsd_cm"] == 25.0 and meta["disease_progress"] == 0.8
     assert meta["datetime"] == "2026-06-20T09:15:00+09:00"
-    assert {p.name for p in out.iterdir()} == {"scene.tif", "fields.geojson", "labels.geojson", "survey.json"}
+    assert {p.name for p in out.iterdir()} == {"scene.tif", "fields.geojson", "labels.geojson", "survey.json",
+                                             ".shimanto-output.json"}
     assert "wrote" in capsys.readouterr().out
     # an earlier survey folder may be replaced in place
     assert run_cli(["simulate", "survey", "--out", str(out), "--seed", "4", "--hectares", "0.3", "--gsd-cm", "30"]) == 0
@@ -68,13 +69,13 @@ def test_out_must_not_be_a_file_or_a_foreign_folder(run_cli, tmp_path, capsys):
     afile = tmp_path / "afile"
     afile.write_text("keep me", encoding="utf-8")
     assert run_cli(["simulate", "survey", "--out", str(afile)]) != 0
-    assert "is an existing file" in capsys.readouterr().err
+    assert "is a file or a link, not a folder" in capsys.readouterr().err
     assert afile.read_text(encoding="utf-8") == "keep me"
     foreign = tmp_path / "project"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("precious", encoding="utf-8")
     assert run_cli(["simulate", "survey", "--out", str(foreign), "--hectares", "0.2", "--gsd-cm", "50"]) != 0
-    assert "not a survey folder" in capsys.readouterr().err
+    assert "which 'shimanto simulate survey' would delete" in capsys.readouterr().err
     assert (foreign / "notes.txt").read_text(encoding="utf-8") == "precious"
 
 

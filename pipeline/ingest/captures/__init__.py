@@ -16,18 +16,10 @@ Pipeline per capture (one 16-bit TIFF per band, ``IMG_XXXX_N.tif``):
    :mod:`.run` writes ``<capture>_reflectance.tif``, ``captures.geojson``, ``captures.csv``.
 
 Whole flights: OpenDroneMap. Per-frame stacks are for inspection, panels and
-sample plots; a field map needs an orthomosaic. Run OpenDroneMap on the SD
-card's images (all bands of all captures in one folder)::
-
-    docker run -ti --rm -v /data/flight:/datasets/code opendronemap/odm \\
-        --project-path /datasets --radiometric-calibration camera+sun \\
-        --orthophoto-resolution 5
-
-``camera+sun`` applies the same camera model plus the DLS irradiance; put the
-panel capture in the folder too (ODM uses it when it recognises it). Feed
-``/data/flight/odm_orthophoto/odm_orthophoto.tif`` (multiband GeoTIFF, alpha
-last) to ``shimanto indices``; :func:`.odm.read_orthophoto` reads it and
-separates the alpha mask.
+sample plots; a field map needs an orthomosaic: ``shimanto mosaic`` sends the
+SD card's captures to a NodeODM/ClusterODM node (:mod:`pipeline.ingest.mosaic`)
+and brings back ``orthophoto.tif`` for ``shimanto indices``;
+:func:`.odm.read_orthophoto` reads such an ODM orthophoto and separates the alpha mask.
 """
 
 from pipeline.ingest.captures.metadata import BandMeta, read_band_meta

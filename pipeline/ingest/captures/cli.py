@@ -36,6 +36,7 @@ def register_captures(group: typer.Typer) -> None:
         ground_alt: float | None = typer.Option(
             None, "--ground-alt", help="Ground altitude, m (GPS datum), for footprints; default: the panel capture's."
         ),
+        report_table: bool = typer.Option(False, "--report", help="Print the calibration table (calibration.json)."),
     ) -> None:
         """Raw MicaSense captures -> aligned 5-band reflectance GeoTIFFs, footprints and a CSV summary."""
         from pipeline.ingest.captures.run import CapturesOptions, check_report, run_captures
@@ -47,6 +48,11 @@ def register_captures(group: typer.Typer) -> None:
             ground_alt=ground_alt,
         )
         report = run_captures(directory, out, options)
+        if report_table:
+            from pipeline.ingest.captures.calibration_record import report_lines
+
+            for line in report_lines(report.calibration):
+                typer.echo(line)
         for warning in report.warnings:
             typer.echo(f"warning: {warning}", err=True)
         for result in report.written:

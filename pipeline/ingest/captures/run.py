@@ -8,6 +8,9 @@ Outputs in ``out``, each written atomically:
   :mod:`pipeline.ingest.captures.geometry`) when the capture has GPS, else
   without CRS (pixel grid only; a warning says so);
 * ``captures.geojson``: ground footprints (flat-ground assumption) of the written captures;
+* ``calibration.json``: the calibration record (panel region, raw mean, radiance,
+  reflectance, irradiance and factor per band; DLS irradiance and sun angles per
+  capture; the method), see :mod:`pipeline.ingest.captures.calibration_record`;
 * ``captures.csv``: one row per capture (written or failed) with id, time,
   position, panel flag, calibration, status, error and per-band mean reflectance.
 """
@@ -28,11 +31,12 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.transform import Affine
 from shapely.geometry.base import BaseGeometry
 
-from pipeline.common.atomic import atomic_write_text
+from pipeline.common.atomic import atomic_write_json, atomic_write_text
 from pipeline.common.cog import write_cog
 from pipeline.common.geo import reproject_geometry, write_geojson_features
 from pipeline.common.progress import progress_task
 from pipeline.errors import InputError, PipelineError
+from pipeline.ingest.captures.calibration_record import RECORD_NAME, calibration_record
 from pipeline.ingest.captures.discover import CaptureGroup, discover_captures
 from pipeline.ingest.captures.geometry import camera_view, footprint, pixel_transform
 from pipeline.ingest.captures.panel import panel_reflectance
@@ -70,6 +74,7 @@ class CapturesReport:
 
     results: tuple[CaptureResult, ...]
     warnings: tuple[str, ...] = field(default=())
+    calibration: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> tuple[CaptureResult, ...]:
@@ -229,7 +234,9 @@ def run_captures(directory: Path | str, out: Path | str, options: CapturesOption
         if r.error:
             r.row.update(status="failed", error=r.error)
     _write_summary(out, ordered)
-    return CapturesReport(ordered, tuple(warnings))
+    record = calibration_record(panels, calibrations, readable, rho, options.dls)
+    atomic_write_json(out / RECORD_NAME, record)
+    return CapturesReport(ordered, tuple(warnings), record)
 
 
 def _write_summary(out: Path, results: Sequence[CaptureResult]) -> None:

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from pipeline.batch.forecast import FieldSeries, ForecastSettings, backtest, forecast, trend
+from pipeline.analysis.forecast import FieldSeries, ForecastSettings, backtest, forecast, trend
 from pipeline.errors import InputError
 
 
@@ -29,12 +29,28 @@ def test_trend_direction_and_ci() -> None:
 
 def test_forecast_on_exact_line_is_damped_and_banded() -> None:
     s = _series([0.30, 0.37, 0.44, 0.51])
-    undamped = forecast(s, s.dates[-1] + timedelta(days=7), ForecastSettings(damping_per_5_days=1.0))
+    local = ForecastSettings(method="local-trend")
+    undamped = forecast(s, s.dates[-1] + timedelta(days=7), ForecastSettings(method="local-trend",
+                                                                             damping_per_5_days=1.0))
     assert undamped.value == pytest.approx(0.58, abs=1e-9)
     assert undamped.low < undamped.value < undamped.high
-    damped = forecast(s, s.dates[-1] + timedelta(days=7))
+    damped = forecast(s, s.dates[-1] + timedelta(days=7), local)
     assert 0.51 < damped.value < 0.58
     assert "local linear trend" in damped.method
+
+
+def test_default_forecast_is_statsmodels_damped_holt() -> None:
+    """The library method (chosen by bench/bench_forecast_backtest.py: lower MAE than the local trend)."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    s = _series([0.30, 0.36, 0.41, 0.45, 0.48])
+    one = forecast(s, s.dates[-1] + timedelta(days=7))
+    assert "damped Holt exponential smoothing (statsmodels" in one.method
+    fit = ExponentialSmoothing(list(s.values), trend="add", damped_trend=True, initialization_method="estimated").fit()
+    assert one.value == pytest.approx(float(fit.forecast(1)[0]), abs=1e-9)  # one flight ahead = one step
+    assert 0.48 < one.value < 0.52 and one.low < one.value < one.high
+    with pytest.raises(InputError, match="forecast method 'arima' is unknown"):
+        ForecastSettings(method="arima")
 
 
 def test_forecast_band_widens_with_horizon_and_clips_to_range() -> None:
@@ -76,7 +92,7 @@ def test_backtest_coverage_near_nominal_on_noisy_growth() -> None:
 
 
 def test_conformal_quantile_and_empirical_band() -> None:
-    from pipeline.batch.forecast import conformal_quantile
+    from pipeline.analysis.forecast import conformal_quantile
 
     errors = [0.01 * k for k in range(1, 11)]
     assert conformal_quantile(errors, 0.8) == pytest.approx(0.09)  # ceil(11 * 0.8) = 9th smallest

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from pipeline.batch.timeseries import history_chart
+from pipeline.analysis.timeseries import history_chart
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -44,7 +44,7 @@ def test_timeseries_writes_series_trends_forecasts_and_charts(tmp_path: Path) ->
     assert [r["horizon_days"] for r in forecasts] == ["1", "2", "3"]
     assert all(float(r["low"]) <= float(r["value"]) <= float(r["high"]) for r in forecasts)
     assert float(forecasts[-1]["value"]) > 0.60  # still rising after the last flight (0.60)
-    assert "local linear trend" in forecasts[0]["method"]
+    assert "damped Holt exponential smoothing (statsmodels" in forecasts[0]["method"]
     charts = sorted(p.name for p in (out / "charts").iterdir())
     assert charts == ["kubokawa__F01.png", "kubokawa__F02.png"]
     first = (out / "charts" / charts[0]).read_bytes()

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.batch.discover import parse_flight_dir
-from pipeline.batch.forecast import (
+from pipeline.analysis.forecast import (
     FieldSeries,
     Forecast,
     ForecastSettings,
@@ -35,6 +34,7 @@ from pipeline.batch.forecast import (
     trend,
 )
 from pipeline.common.atomic import atomic_path, atomic_write_text
+from pipeline.core.flight import parse_flight_dir
 from pipeline.errors import InputError, SceneNotFoundError
 
 STATS_NAME = "field_stats.csv"
@@ -129,7 +129,7 @@ def outlooks(
     """Trend and day-by-day forecasts for every series with at least one valid value.
 
     The band of each index is calibrated on the one-step errors of all its
-    series (:func:`~pipeline.batch.forecast.calibration_errors`) when there are enough.
+    series (:func:`~pipeline.analysis.forecast.calibration_errors`) when there are enough.
     """
     calibration = {
         index: calibration_errors([s for (_a, _f, i), s in series.items() if i == index], settings=settings)
@@ -208,7 +208,7 @@ def write_chart(outlook: FieldOutlook, path: Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
 
-    from pipeline.outputs.fonts import ipaex_gothic_path
+    from pipeline.common.fontfile import ipaex_gothic_path
 
     font = font_manager.FontProperties(fname=str(ipaex_gothic_path()))
     s = outlook.series

@@ -2,7 +2,7 @@
 
 The real synthetic surveys come from ``pipeline.simulate`` (PROSAIL canopy);
 this generator only writes the survey-folder contract
-(:mod:`pipeline.common.survey`) with simple per-class spectra so that tests and
+(:mod:`pipeline.core.survey`) with simple per-class spectra so that tests and
 benchmarks can run in a second without the simulator. Fields are a grid of
 rectangles in JGD2011 / UTM 53N near Shimanto; disease patches are discs.
 """
@@ -94,5 +94,6 @@ def make_toy_survey(out: Path, spec: ToySpec = ToySpec()) -> Path:
     write_geojson_features(out / "fields.geojson", fields, crs=JGD2011_UTM53N)
     write_geojson_features(out / "labels.geojson", labels, crs=JGD2011_UTM53N)
     atomic_write_json(out / "survey.json", {"seed": spec.seed, "sensor": spec.sensor, "gsd_cm": spec.gsd_m * 100,
-                                            "generator": "pipeline.detection.toysurvey"})
+                                            "generator": "pipeline.testing.toysurvey",
+                                            "simulated": True})
     return out

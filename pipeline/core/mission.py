@@ -11,8 +11,10 @@ ArduPilot convention (seq 0 = home) is applied only on the wire and in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 
 class Frame(IntEnum):
@@ -77,6 +79,21 @@ class MissionItem:
         """True for NAV commands that carry a position (id < 95, or spline)."""
         return self.command < 95 and self.command != int(Cmd.NAV_RETURN_TO_LAUNCH)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (plain numbers; inverse of :meth:`from_dict`)."""
+        return {"command": self.command, "frame": self.frame, "params": list(self.params), "lat": self.lat,
+                "lon": self.lon, "alt": self.alt, "autocontinue": self.autocontinue}
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> MissionItem:
+        """Inverse of :meth:`to_dict`."""
+        p = tuple(float(v) for v in doc.get("params", (0.0, 0.0, 0.0, 0.0)))
+        if len(p) != 4:
+            raise ValueError(f"mission item params {list(p)} must be four numbers (param1..param4)")
+        return cls(int(doc["command"]), int(doc.get("frame", Frame.GLOBAL_RELATIVE_ALT)), (p[0], p[1], p[2], p[3]),
+                   float(doc.get("lat", 0.0)), float(doc.get("lon", 0.0)), float(doc.get("alt", 0.0)),
+                   bool(doc.get("autocontinue", True)))
+
 
 @dataclass(frozen=True)
 class FencePolygon:
@@ -109,6 +126,7 @@ class Mission:
         vehicle: ``"multirotor"`` or ``"fixedwing"`` (QGC vehicle type).
         firmware: ``"ardupilot"`` or ``"px4"``.
         cruise_speed_m_s: Planned horizontal speed.
+        home_source: What the file reader took as home (e.g. ``"row 0 of the QGC WPL file"``), for reports.
     """
 
     items: tuple[MissionItem, ...]
@@ -119,3 +137,35 @@ class Mission:
     vehicle: str = "multirotor"
     firmware: str = "ardupilot"
     cruise_speed_m_s: float = 5.0
+    home_source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (inverse of :meth:`from_dict`); QGC and WPL files are written by
+        :mod:`pipeline.flight`, this is the project's own lossless form."""
+        return {
+            "items": [i.to_dict() for i in self.items],
+            "home": list(self.home) if self.home is not None else None,
+            "fence_polygons": [{"vertices": [list(v) for v in f.vertices], "inclusion": f.inclusion}
+                               for f in self.fence_polygons],
+            "fence_circles": [{"lat": c.lat, "lon": c.lon, "radius_m": c.radius_m, "inclusion": c.inclusion}
+                              for c in self.fence_circles],
+            "rally": [list(r) for r in self.rally],
+            "vehicle": self.vehicle, "firmware": self.firmware, "cruise_speed_m_s": self.cruise_speed_m_s,
+            "home_source": self.home_source,
+        }
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> Mission:
+        """Inverse of :meth:`to_dict`."""
+        home = doc.get("home")
+        return cls(
+            items=tuple(MissionItem.from_dict(i) for i in doc.get("items", ())),
+            home=(float(home[0]), float(home[1]), float(home[2])) if home else None,
+            fence_polygons=tuple(FencePolygon(tuple((float(a), float(b)) for a, b in f["vertices"]),
+                                              bool(f.get("inclusion", True))) for f in doc.get("fence_polygons", ())),
+            fence_circles=tuple(FenceCircle(float(c["lat"]), float(c["lon"]), float(c["radius_m"]),
+                                            bool(c.get("inclusion", True))) for c in doc.get("fence_circles", ())),
+            rally=tuple((float(r[0]), float(r[1]), float(r[2])) for r in doc.get("rally", ())),
+            vehicle=str(doc.get("vehicle", "multirotor")), firmware=str(doc.get("firmware", "ardupilot")),
+            cruise_speed_m_s=float(doc.get("cruise_speed_m_s", 5.0)), home_source=str(doc.get("home_source", "")),
+        )
