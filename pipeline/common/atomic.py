@@ -7,7 +7,6 @@ leaves either the old file or the new one, never a corrupt one.
 from __future__ import annotations
 
 import ctypes
-import datetime as dt
 import json
 import os
 import shutil
@@ -112,7 +111,7 @@ def check_output_folder(final: Path, command: str, overwrite: bool = False) -> N
 
 def _write_marker(folder: Path, command: str) -> None:
     (folder / OUTPUT_MARKER).write_text(
-        json.dumps({"command": command, "written": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}) + "\n",
+        json.dumps({"command": command}) + "\n",  # no timestamp: reruns stay byte-identical
         encoding="utf-8",
     )
 

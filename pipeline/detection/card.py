@@ -52,13 +52,16 @@ class ModelCard:
         base_channels: Network width.
         classes: Class names by id.
         bands: Scene bands in model input order (matched by band description).
-        sensor: Sensor the training scenes came from (``None`` if untagged).
+        sensor: Sensor the training scenes came from (``None`` if untagged or several cameras with the model's
+            band names, domain-randomised training: inference then checks band names only).
         indices: Index channels appended after the bands.
         relative_indices: Index channels relative to their field's median, appended last.
         mean: Per-channel normalisation mean (training chips only).
         std: Per-channel normalisation standard deviation.
         chip_size: Training chip side (pixels).
-        gsd_m: Ground sample distance of the training scenes (metres).
+        gsd_m: Working ground sample distance (metres): training scenes were read resampled to it, and every
+            evaluation/inference scene at another GSD is too (:mod:`resample`, GDAL average when downsampling);
+            outputs are written back on the input scene's grid.
         training_data_hash: SHA-256 of the training survey files.
         git_commit: ``git rev-parse HEAD`` at training time, or ``unknown``.
         mlflow_run_id: MLflow run that trained it.

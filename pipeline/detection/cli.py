@@ -35,12 +35,15 @@ def register(app: typer.Typer) -> None:
                                           help="Label surveys holding field observations ('scout import') by them."),
         init: Path | None = typer.Option(None, "--init", help="Fine-tune this model directory (keeps its "
                                                              "normalisation and width)."),
+        gsd_m: float | None = typer.Option(None, "--gsd-m", help="Working GSD in metres: every survey is read "
+                                                                  "resampled to it (default: params, else the first "
+                                                                  "survey's)."),
         params: Path | None = params_option(),
     ) -> None:
         """Train the disease model on labelled surveys; log the run to MLflow and register the model."""
         from pipeline.detection.workflow import train_and_log
 
-        cfg = _config(params, seed=seed, max_train_seconds=max_seconds)
+        cfg = _config(params, seed=seed, max_train_seconds=max_seconds, gsd_m=gsd_m)
         result, run_id = train_and_log(surveys, out, cfg, epochs, register=not no_register, overwrite=overwrite,
                                        observations=observations, init=init)
         m = result.card.metrics
@@ -79,12 +82,14 @@ def register(app: typer.Typer) -> None:
                                            help="Window rows read in parallel (default 1 on CPU, up to 8 on CUDA)."),
         flight: str | None = typer.Option(None, "--flight",
                                           help="Flight name in scouting point IDs (default: the scene's folder)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Write into --out even when it holds files "
+                                       "'shimanto predict' did not write (its own output files there are replaced)."),
         params: Path | None = params_option(),
     ) -> None:
         """Predict disease over a scene; write COGs, hotspot polygons and scouting points."""
         from pipeline.detection.workflow import predict_to_dir
 
         cfg = _config(params)
-        paths = predict_to_dir(scene, model, out, fields, cfg, batch_size, device, readers, flight)
+        paths = predict_to_dir(scene, model, out, fields, cfg, batch_size, device, readers, flight, overwrite)
         for name, path in paths.items():
             typer.echo(f"{name}: {path}")

@@ -46,8 +46,13 @@ class DetectionConfig:
         scout_merge_m: Hotspots closer than this (m) are one scouting point.
         scout_min_area_m2: Scouting points need at least this expected diseased area (m²).
         scout_edge_px: Width (px) of the boundary band where thin/elongated hotspots are slivers.
+        gsd_m: Working GSD of the model (m): every training, evaluation and inference scene is read resampled to
+            it (GDAL average when downsampling, :mod:`resample`); ``None`` = the first training survey's GSD.
+            Recorded in the model card (``gsd_m``).
         randomise_training: Draw each simulated training survey's departures from the nominal simulator
-            from ``simulate.variation.TRAINING`` (domain randomisation; demo and benchmarks).
+            from ``simulate.variation.TRAINING`` (domain randomisation; demo and benchmarks); training then also
+            accepts surveys from several cameras with the model's bands (``bench/bench_shifted.py --randomise``
+            draws GSD and camera from ``TRAINING_ACQUISITION``; the demo draws the physics knobs only).
     """
 
     bands: tuple[str, ...] = ("blue", "green", "red", "nir", "red_edge")
@@ -83,6 +88,7 @@ class DetectionConfig:
     scout_min_area_m2: float = 2.0
     scout_edge_px: float = 3.0
     randomise_training: bool = False
+    gsd_m: float | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -100,6 +106,8 @@ class DetectionConfig:
                      "max_val_chips"):
             if getattr(self, name) < 1:
                 problems.append(f"{name}={getattr(self, name)} must be at least 1")
+        if self.gsd_m is not None and not 0.005 <= self.gsd_m <= 1.0:
+            problems.append(f"gsd_m={self.gsd_m} must be a pixel size in metres between 0.005 and 1 (e.g. 0.1)")
         if problems:
             raise ValueError("; ".join(problems))
 

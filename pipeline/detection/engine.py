@@ -30,6 +30,7 @@ from pipeline.core.fields import Field
 from pipeline.detection.card import ModelCard
 from pipeline.detection.classes import CROP_NONE, CROP_UNKNOWN
 from pipeline.detection.features import field_median_table, sample_step
+from pipeline.detection.resample import Grid, ResampledScene, open_on_grid, working_grid
 from pipeline.detection.scenes import burn_fields
 
 
@@ -50,15 +51,25 @@ class Strip:
     field_index: np.ndarray
 
 
-def open_scene(path: str | Path, decode_threads: int | None = None) -> rasterio.DatasetReader:
-    """Open a scene for reading with GDAL's multi-threaded block decoding.
+def open_scene(path: str | Path, decode_threads: int | None = None,
+               grid: Grid | None = None) -> rasterio.DatasetReader | ResampledScene:
+    """Open a scene for reading with GDAL's multi-threaded block decoding, on ``grid`` if given.
 
     GDAL's GTiff driver decodes the blocks of one read on ``decode_threads``
     threads (open option ``NUM_THREADS``; all CPUs when ``None``): about 2.3×
     faster on a DEFLATE scene even on 2 cores, and what keeps a GPU fed on a
-    many-core host.
+    many-core host. With ``grid`` (the model's working grid, :func:`resample.working_grid`)
+    the scene is read resampled onto it (:func:`resample.open_on_grid`).
     """
-    return rasterio.open(path, NUM_THREADS=str(decode_threads) if decode_threads else "ALL_CPUS")
+    threads = str(decode_threads) if decode_threads else "ALL_CPUS"
+    if grid is not None:
+        return open_on_grid(path, grid, NUM_THREADS=threads)
+    return rasterio.open(path, NUM_THREADS=threads)
+
+
+def model_grid(src: rasterio.DatasetReader, card: ModelCard) -> Grid | None:
+    """The working grid of ``card`` (its ``gsd_m``) over scene ``src``; ``None`` when the scene is at that GSD."""
+    return working_grid(src.transform, src.width, src.height, card.gsd_m, f"scene {src.name!r}")
 
 
 def read_rows(src: rasterio.DatasetReader, positions: Sequence[int], row: int, n_rows: int,

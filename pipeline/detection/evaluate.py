@@ -1,7 +1,8 @@
 """``shimanto evaluate``: score a model directory on labelled surveys.
 
 Inference runs exactly as ``shimanto predict`` (same windows, blending and crop
-masking from the survey's fields); labels are rasterised onto the scene grid.
+masking from the survey's fields); labels are rasterised onto the scene grid (the model's working
+grid when the survey's GSD differs, :mod:`resample`).
 """
 
 from __future__ import annotations
@@ -20,18 +21,23 @@ from pipeline.detection.card import load_model
 from pipeline.detection.classes import DISEASE_IDS, IGNORE
 from pipeline.detection.engine import open_scene, pick_device, window_starts
 from pipeline.detection.metrics import FieldFlag, MetricAccumulator, flag_fields, summarise
+from pipeline.detection.resample import working_grid
 from pipeline.detection.scenes import band_positions, load_labelled_scene, scene_bands
 from pipeline.detection.streaming import FastPredictor, InferenceSettings, stream_strips
 
 
 def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: InferenceSettings,
                      flag_min_area_m2: float, flag_min_fraction: float,
-                     exclude_fields: Mapping[str, Collection[str]] | None = None) -> dict[str, Any]:
+                     exclude_fields: Mapping[str, Collection[str]] | None = None,
+                     check_sensor: bool = True) -> dict[str, Any]:
     """Metrics of the model over every survey together (confusion matrix, IoU, F1, field flags, ECE).
 
     ``ece`` is the expected calibration error (:mod:`calibration`) of the disease probability the
     reports use, against "the pixel is labelled diseased". ``exclude_fields`` (survey folder name →
     field IDs) leaves fields out of every figure (e.g. fields whose observations trained the model).
+    A survey at another GSD than the model's is scored on the model's working grid (its bands resampled
+    as inference reads them, its labels burnt on that grid). ``check_sensor=False`` scores surveys of
+    another camera (the shifted benchmark's held-out camera) instead of refusing them.
     """
     device = pick_device(settings.device)
     model, card = load_model(model_dir, device)
@@ -41,7 +47,8 @@ def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: Inferen
     field_flags: list[FieldFlag] = []
     flags: list[dict[str, Any]] = []
     for folder in surveys:
-        scene = load_labelled_scene(folder, card.bands, card.sensor)
+        sensor = card.sensor if check_sensor else None
+        scene = load_labelled_scene(folder, card.bands, sensor, card.gsd_m)
         skip = set((exclude_fields or {}).get(Path(folder).name, ()))
         for i, f in enumerate(scene.fields, 1):
             if f.field_id in skip:
@@ -49,8 +56,10 @@ def evaluate_surveys(model_dir: Path, surveys: Sequence[Path], settings: Inferen
         survey_acc = MetricAccumulator()
         predicted = np.full(scene.labels.shape, IGNORE, np.uint8)
         scene_path = SurveyFolder(Path(folder)).scene
-        positions = band_positions(scene_bands(scene_path), card.bands, card.sensor, scene_path)
-        with open_scene(scene_path, settings.decode_threads) as src, \
+        info = scene_bands(scene_path)
+        positions = band_positions(info, card.bands, sensor, scene_path)
+        grid = working_grid(info.transform, info.width, info.height, card.gsd_m, f"scene {str(scene_path)!r}")
+        with open_scene(scene_path, settings.decode_threads, grid) as src, \
                 progress_task(f"evaluate {Path(folder).name}", len(window_starts(src.height, settings.window,
                                                                                 settings.overlap))) as (prog, task):
             for strip in stream_strips(src, positions, predictor, list(scene.fields), settings):

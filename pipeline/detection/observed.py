@@ -19,7 +19,14 @@ from pipeline.common.geo import WGS84
 from pipeline.core.io import open_survey
 from pipeline.core.scouting import FOUND_NONE, FieldObservation
 from pipeline.detection.classes import CROP_NONE, HEALTHY_BY_CROP, IGNORE, class_id, crop_code
-from pipeline.detection.scenes import LabelledScene, band_positions, burn_fields, read_bands, read_fields, scene_bands
+from pipeline.detection.scenes import (
+    LabelledScene,
+    band_positions,
+    burn_fields,
+    read_fields,
+    read_on_grid,
+    scene_bands,
+)
 
 #: Radius (m) of the labelled disc around an observation.
 OBSERVATION_RADIUS_M = 1.0
@@ -56,16 +63,19 @@ def burn_observations(observations: Sequence[FieldObservation], scene: LabelledS
 
 
 def load_observed_scene(folder: Path | str, bands: Sequence[str], observations: Sequence[FieldObservation],
-                        sensor: str | None = None, radius_m: float = OBSERVATION_RADIUS_M) -> LabelledScene:
-    """A survey folder whose only labels are its field observations (``labels.geojson`` is not read)."""
+                        sensor: str | None = None, radius_m: float = OBSERVATION_RADIUS_M,
+                        gsd_m: float | None = None) -> LabelledScene:
+    """A survey folder whose only labels are its field observations (``labels.geojson`` is not read);
+    on the working grid of ``gsd_m`` when given (:func:`scenes.read_on_grid`)."""
     survey = open_survey(folder)
     info = scene_bands(survey.scene)
-    stack = read_bands(survey.scene, band_positions(info, bands, sensor, survey.scene))
+    pixels = read_on_grid(survey.scene, info, band_positions(info, bands, sensor, survey.scene), gsd_m)
+    stack = pixels.stack
     fields = read_fields(survey.fields, info.crs)
-    field_index, crops = burn_fields(fields, (info.height, info.width), info.transform)
+    field_index, crops = burn_fields(fields, (pixels.height, pixels.width), pixels.transform)
     crops = np.where(field_index > 0, crops, CROP_NONE).astype(np.uint8)
-    blank = np.full((info.height, info.width), IGNORE, np.uint8)
-    scene = LabelledScene(Path(folder).name, stack, blank, crops, field_index, tuple(fields), info.transform,
+    blank = np.full((pixels.height, pixels.width), IGNORE, np.uint8)
+    scene = LabelledScene(Path(folder).name, stack, blank, crops, field_index, tuple(fields), pixels.transform,
                           info.crs, info.sensor)
     return LabelledScene(scene.name, stack, burn_observations(observations, scene, radius_m), crops, field_index,
-                         tuple(fields), info.transform, info.crs, info.sensor)
+                         tuple(fields), pixels.transform, info.crs, info.sensor)

@@ -30,6 +30,7 @@ from pipeline.core.fields import Field
 from pipeline.core.io import open_survey
 from pipeline.core.io import read_fields as read_core_fields
 from pipeline.detection.classes import CROP_NONE, HEALTHY_BY_CROP, IGNORE, class_id, crop_code, disallowed_labels
+from pipeline.detection.resample import open_on_grid, working_grid
 from pipeline.errors import GeoreferenceError, InputError
 
 
@@ -89,6 +90,29 @@ def read_bands(path: Path, positions: Sequence[int], window: Window | None = Non
         if src.nodata is not None and not np.isnan(src.nodata):
             data[data == src.nodata] = np.nan
     return data
+
+
+@dataclass(frozen=True)
+class ScenePixels:
+    """Bands of a scene read onto a grid (its own, or a model's working grid)."""
+
+    stack: np.ndarray
+    transform: Affine
+    width: int
+    height: int
+
+
+def read_on_grid(path: Path, info: SceneBands, positions: Sequence[int], gsd_m: float | None) -> ScenePixels:
+    """Bands ``positions`` of scene ``path`` as float32 (NaN nodata), resampled to ``gsd_m`` (m) when given and
+    the scene's GSD differs (:mod:`pipeline.detection.resample`: GDAL ``average`` when downsampling)."""
+    grid = working_grid(info.transform, info.width, info.height, gsd_m, f"scene {str(path)!r}")
+    if grid is None:
+        return ScenePixels(read_bands(path, positions), info.transform, info.width, info.height)
+    with open_on_grid(path, grid) as src:
+        data = src.read(list(positions), out_dtype=np.float32)
+        if src.nodata is not None and not np.isnan(src.nodata):
+            data[data == src.nodata] = np.nan
+    return ScenePixels(data, grid.transform, grid.width, grid.height)
 
 
 def read_fields(path: Path, crs: CRS) -> list[Field]:
@@ -170,20 +194,22 @@ class LabelledScene:
         return abs(self.transform.a * self.transform.e - self.transform.b * self.transform.d)
 
 
-def load_labelled_scene(folder: Path | str, bands: Sequence[str], sensor: str | None = None) -> LabelledScene:
-    """Read a labelled survey folder (scene, fields, labels) onto the scene grid."""
+def load_labelled_scene(folder: Path | str, bands: Sequence[str], sensor: str | None = None,
+                        gsd_m: float | None = None) -> LabelledScene:
+    """Read a labelled survey folder (scene, fields, labels) onto the scene grid, or onto the working grid of
+    ``gsd_m`` (m; bands resampled by :func:`read_on_grid`, polygons burnt on that grid) when given."""
     survey = open_survey(folder, need_labels=True)
     info = scene_bands(survey.scene)
     positions = band_positions(info, bands, sensor, survey.scene)
-    stack = read_bands(survey.scene, positions)
+    pixels = read_on_grid(survey.scene, info, positions, gsd_m)
     fields = read_fields(survey.fields, info.crs)
-    shape = (info.height, info.width)
-    field_index, crops = burn_fields(fields, shape, info.transform)
-    labels = burn_labels(read_label_shapes(survey.labels, info.crs), crops, info.transform)
-    labels[~np.all(np.isfinite(stack), axis=0)] = IGNORE
+    shape = (pixels.height, pixels.width)
+    field_index, crops = burn_fields(fields, shape, pixels.transform)
+    labels = burn_labels(read_label_shapes(survey.labels, info.crs), crops, pixels.transform)
+    labels[~np.all(np.isfinite(pixels.stack), axis=0)] = IGNORE
     crops = np.where(field_index > 0, crops, CROP_NONE).astype(np.uint8)
-    return LabelledScene(Path(folder).name, stack, labels, crops, field_index, tuple(fields), info.transform, info.crs,
-                         info.sensor)
+    return LabelledScene(Path(folder).name, pixels.stack, labels, crops, field_index, tuple(fields),
+                         pixels.transform, info.crs, info.sensor)
 
 
 def hash_inputs(folders: Sequence[Path | str]) -> str:

@@ -49,6 +49,7 @@ from pipeline.detection.engine import (
 )
 from pipeline.detection.features import feature_tensor, valid_tensor
 from pipeline.detection.model import MASKED_LOGIT, fuse_for_inference
+from pipeline.detection.resample import ResampledScene
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,10 @@ class _RowReader:
     def __init__(self, src: rasterio.DatasetReader, positions: Sequence[int], predictor: FastPredictor,
                  fields: Sequence[Field] | None, table: np.ndarray | None, settings: InferenceSettings,
                  times: StageTimes) -> None:
-        self.path, self.positions, self.predictor = src.name, list(positions), predictor
+        # a scene read on the model's working grid is reopened on that grid by each worker thread
+        self.grid = src.grid if isinstance(src, ResampledScene) else None
+        self.path = src.scene_path if isinstance(src, ResampledScene) else src.name
+        self.positions, self.predictor = list(positions), predictor
         self.fields, self.window, self.times = fields, settings.window, times
         self.decode_threads = settings.decode_threads
         self.ahead = settings.reader_count(predictor.device)
@@ -205,7 +209,7 @@ class _RowReader:
         pinned-memory allocator knows when an asynchronous copy of it is done.
         """
         if not hasattr(self.local, "src"):
-            self.local.src = open_scene(self.path, self.decode_threads)
+            self.local.src = open_scene(self.path, self.decode_threads, self.grid)
             self.opened.append(self.local.src)
         bands = torch.empty((len(self.positions), self.window, self.width), pin_memory=self.pin)
         read_rows(self.local.src, self.positions, r, self.window, bands.numpy())
@@ -248,6 +252,9 @@ def stream_strips(src: rasterio.DatasetReader, positions: Sequence[int], predict
                   fields: Sequence[Field] | None, settings: InferenceSettings,
                   times: StageTimes | None = None) -> Iterator[Strip]:
     """Yield final output strips of scene ``src`` top to bottom (see :mod:`engine`'s docstring).
+
+    ``src`` comes from :func:`engine.open_scene`; a scene at another GSD than the model's is opened
+    on the model's working grid (:func:`engine.model_grid`) and the strips are on that grid.
 
     Window rows are read and featurised by ``settings.readers`` worker threads
     (see :class:`_RowReader`); model, blending and the class argmax run on the

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from pipeline.core.io import open_survey
 from pipeline.detection.calibration import calibrate
 from pipeline.detection.card import INTENDED_USE, LIMITATIONS, ModelCard, git_commit, save_model_dir
 from pipeline.detection.classes import CLASS_NAMES, CLASSES, DISEASE_IDS, IGNORE
@@ -42,7 +43,7 @@ from pipeline.detection.dataset import (
 from pipeline.detection.engine import pick_device
 from pipeline.detection.features import field_median_table, sample_step
 from pipeline.detection.model import build_model, mask_logits
-from pipeline.detection.scenes import LabelledScene, hash_inputs, load_labelled_scene
+from pipeline.detection.scenes import LabelledScene, hash_inputs, load_labelled_scene, scene_bands
 from pipeline.errors import InputError
 
 ARCHITECTURE = "compact-unet"
@@ -87,27 +88,39 @@ def seed_everything(seed: int, threads: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def load_scenes(surveys: Sequence[Path], bands: Sequence[str], observations: bool = False) -> list[LabelledScene]:
-    """Read every survey; refuse mixing sensors or pixel sizes.
+def load_scenes(surveys: Sequence[Path], bands: Sequence[str], observations: bool = False,
+                gsd_m: float | None = None, mixed_sensors: bool = False) -> list[LabelledScene]:
+    """Read every survey onto the working grid of ``gsd_m`` (m; ``None``: the first survey's GSD); refuse mixing
+    sensors unless ``mixed_sensors`` (domain-randomised training over cameras that share the model's band names;
+    the model card then names no single sensor, :func:`card_sensor`).
 
+    Surveys at another GSD are resampled to the working GSD as they are read (GDAL ``average`` when
+    downsampling, :mod:`pipeline.detection.resample`), so 5 cm and 10 cm surveys train one model.
     With ``observations``, a survey that holds field observations (``scout import``) is labelled by them
     alone (:mod:`observed`); its ``labels.geojson``, if any, is not read.
     """
     from pipeline.detection.fieldwork import read_observations
     from pipeline.detection.observed import load_observed_scene
 
+    if gsd_m is None and surveys:
+        gsd_m = round(abs(scene_bands(open_survey(surveys[0]).scene).transform.a), 6)
     scenes = []
     for s in surveys:
         obs = read_observations(Path(s)) if observations else []
-        scenes.append(load_observed_scene(s, bands, obs) if obs else load_labelled_scene(s, bands))
+        scenes.append(load_observed_scene(s, bands, obs, gsd_m=gsd_m) if obs
+                      else load_labelled_scene(s, bands, gsd_m=gsd_m))
     sensors = {s.sensor for s in scenes}
-    if len(sensors) > 1:
+    if len(sensors) > 1 and not mixed_sensors:
         raise InputError(f"training surveys come from several sensors {sorted(map(str, sensors))}; train one model "
                          "per sensor")
-    gsds = {round(abs(s.transform.a), 3) for s in scenes}
-    if len(gsds) > 1:
-        raise InputError(f"training surveys have different pixel sizes {sorted(gsds)} m; resample to one GSD")
     return scenes
+
+
+def card_sensor(scenes: Sequence[LabelledScene]) -> str | None:
+    """The sensor a model card names: the training scenes' one sensor, or ``None`` when they mix cameras (then
+    inference checks band names only)."""
+    sensors = {s.sensor for s in scenes}
+    return next(iter(sensors)) if len(sensors) == 1 else None
 
 
 def _confusion(labels: torch.Tensor, pred: torch.Tensor, k: int) -> np.ndarray:
@@ -303,7 +316,8 @@ def training_domain(trainer: Trainer, surveys: Sequence[Path], observations: boo
             "observation_flights": sum(1 for k in observed if k in real),
             "simulated_observation_flights": sum(1 for k in observed if k in simulated),
             "observations": sum(observed.values()), "fine_tuned_from": str(trainer.init) if trainer.init else None,
-            "surveys": [Path(s).name for s in surveys], "sensor": trainer.scenes[0].sensor,
+            "surveys": [Path(s).name for s in surveys], "sensor": card_sensor(trainer.scenes),
+            "sensors": sorted({str(s.sensor) for s in trainer.scenes}),
             "gsd_m": round(abs(trainer.scenes[0].transform.a), 4),
             "train_fields": len(trainer.split.train_fields), "validation_fields": len(trainer.split.val_fields)}
 
@@ -334,7 +348,7 @@ def make_card(trainer: Trainer, surveys: Sequence[Path], history: Sequence[Epoch
     return ModelCard(
         calibration=calibration or {}, training_domain=domain, intended_use=INTENDED_USE, limitations=limitations,
         architecture=ARCHITECTURE, base_channels=cfg.base_channels, classes=CLASS_NAMES, bands=cfg.bands,
-        sensor=trainer.scenes[0].sensor, indices=cfg.indices, relative_indices=cfg.relative_indices,
+        sensor=card_sensor(trainer.scenes), indices=cfg.indices, relative_indices=cfg.relative_indices,
         mean=trainer.norm.mean, std=trainer.norm.std,
         chip_size=cfg.chip_size, gsd_m=round(abs(trainer.scenes[0].transform.a), 4),
         training_data_hash=hash_inputs(surveys), git_commit=git_commit(), mlflow_run_id=run_id, metrics=metrics,

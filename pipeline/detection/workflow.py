@@ -48,7 +48,12 @@ def train_and_log(surveys: Sequence[Path], model_dir: Path, cfg: DetectionConfig
     from pipeline.detection import tracking
 
     check_output_folder(model_dir, "train", overwrite)
-    scenes = load_scenes(surveys, cfg.bands, observations)
+    gsd_m = cfg.gsd_m
+    if init is not None:  # fine-tuning keeps the model's working GSD
+        from pipeline.detection.card import read_card
+
+        gsd_m = read_card(init).gsd_m
+    scenes = load_scenes(surveys, cfg.bands, observations, gsd_m, mixed_sensors=cfg.randomise_training)
     trainer = Trainer(scenes, cfg, init=init)
     mlflow.set_tracking_uri(tracking_uri or tracking.tracking_uri())
     mlflow.set_experiment(tracking.EXPERIMENT)
@@ -107,7 +112,7 @@ def scouting_rules(cfg: DetectionConfig) -> ScoutingRules:
 
 def predict_to_dir(scene: Path, model_dir: Path, out: Path, fields: Path | None, cfg: DetectionConfig,
                    batch_windows: int | None = None, device: str | None = None, readers: int | None = None,
-                   flight: str | None = None) -> dict[str, Path]:
+                   flight: str | None = None, overwrite: bool = False) -> dict[str, Path]:
     """Run :func:`predict.predict_scene` with the config's inference and scouting settings."""
     return predict_scene(scene, model_dir, out, fields, inference_settings(cfg, batch_windows, device, readers),
-                         flight=flight, scouting=scouting_rules(cfg))
+                         flight=flight, scouting=scouting_rules(cfg), overwrite=overwrite)

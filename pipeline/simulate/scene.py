@@ -186,15 +186,20 @@ def _edge_distance(inside: np.ndarray, gsd: float) -> np.ndarray:
 
 
 def patch_severity(patches: tuple[Patch, ...], progress: float, grid: Grid, classes: dict[str, int],
-                   field_index: np.ndarray, field_ids: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Severity (0..1) and class-index maps of all active patches (strongest wins where they overlap)."""
+                   field_index: np.ndarray, field_ids: dict[str, int],
+                   edge_softness: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Severity (0..1) and class-index maps of all active patches (strongest wins where they overlap).
+
+    The edge falls off over ``smoothstep(1 − 0.25 k, 1 + 0.3 k, r / r(θ))``, ``k = edge_softness``.
+    """
+    inner, outer = max(0.05, 1.0 - 0.25 * edge_softness), 1.0 + 0.3 * edge_softness
     severity = np.zeros(grid.shape, dtype=np.float32)
     klass = np.zeros(grid.shape, dtype=np.int16)
     for patch in patches:
         radius, peak = patch.radius_at(progress), patch.peak_at(progress)
         if radius <= 0 or peak <= 0:
             continue
-        reach = radius * 1.3 * patch.reach
+        reach = radius * outer * patch.reach
         c0 = max(int((patch.centre[0] - reach - grid.west) / grid.gsd), 0)
         c1 = min(int((patch.centre[0] + reach - grid.west) / grid.gsd) + 2, grid.cols)
         r0 = max(int((grid.north - patch.centre[1] - reach) / grid.gsd), 0)
@@ -205,7 +210,7 @@ def patch_severity(patches: tuple[Patch, ...], progress: float, grid: Grid, clas
         dy = grid.north - (np.arange(r0, r1) + 0.5) * grid.gsd - patch.centre[1]
         dxx, dyy = np.meshgrid(dx, dy)
         rel = np.hypot(dxx, dyy) / (radius * patch.shape_factor(np.arctan2(dyy, dxx)))
-        sev = (peak * (1.0 - _smoothstep(0.75, 1.3, rel))).astype(np.float32)
+        sev = (peak * (1.0 - _smoothstep(inner, outer, rel))).astype(np.float32)
         sev[field_index[r0:r1, c0:c1] != field_ids[patch.field_id]] = 0.0
         win_s, win_k = severity[r0:r1, c0:c1], klass[r0:r1, c0:c1]
         stronger = sev > win_s
@@ -226,14 +231,18 @@ def height_map(layout: Layout, grid: Grid, cover: np.ndarray, tex: Textures) -> 
 
 
 def apply_shadows(image: np.ndarray, layout: Layout, grid: Grid, cover: np.ndarray, tex: Textures, sensor: Sensor,
-                  geometry: Geometry) -> None:
-    """Darken cast shadows in place: ``rho (lit + (1 - lit) f_diffuse,b)`` (see :mod:`pipeline.simulate.shadows`)."""
+                  geometry: Geometry, gain: float = 1.0) -> None:
+    """Darken cast shadows in place: ``rho (1 - g (1 - lit)(1 - f_diffuse,b))``, at least ``0.02 rho``; ``g = 1``
+    is ``rho (lit + (1 - lit) f_diffuse,b)`` (see :mod:`pipeline.simulate.shadows`)."""
     lit = sunlit_fraction(height_map(layout, grid, cover, tex), grid.gsd, geometry.sun_zenith, geometry.sun_azimuth)
     if lit.min() >= 1.0:
         return
     diffuse = band_reflectance(diffuse_fraction(geometry.sun_zenith), sensor).astype(np.float32)
     for b in range(image.shape[0]):
-        image[b] *= lit + (1.0 - lit) * diffuse[b]
+        if gain == 1.0:
+            image[b] *= lit + (1.0 - lit) * diffuse[b]
+        else:
+            image[b] *= np.maximum(1.0 - gain * (1.0 - lit) * (1.0 - diffuse[b]), 0.02)
 
 
 def valley_coords(layout: Layout, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -265,7 +274,8 @@ def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry,
     """Reflectance ``(bands, rows, cols)`` float32 (NaN outside the footprint) and the severity map.
 
     ``variation`` (:mod:`variation`) scales canopy density, non-crop background brightness,
-    illumination, noise and blur, and shifts one band (disease strengths act in the tables).
+    illumination, noise, blur, lesion texture, patch edge width and shadow depth, and shifts one band
+    (disease strengths act in the tables).
 
     Static textures (vigour, forest crowns) come from ``layout_seed``; lesion
     mottling and sensor noise from ``flight_seed``.
@@ -280,7 +290,7 @@ def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry,
     if var.background_gain != 1.0:  # everything not crop: soil, water, roads, forest
         image[:, field_index < 0] *= np.float32(var.background_gain)
     gsd = grid.gsd
-    mottle = smooth_noise(flight_rng, grid.shape, 0.4 / gsd)
+    mottle = smooth_noise(flight_rng, grid.shape, var.lesion_scale_m / gsd)
     edge = 1.0 - 0.2 * np.exp(-_edge_distance(field_index >= 0, gsd) / 1.5)
     severity_all = np.zeros(grid.shape, dtype=np.float32)
     for crop, table in tables.items():
@@ -290,8 +300,8 @@ def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry,
         field_ids = {f.field_id: i for i, f in enumerate(layout.fields) if f.crop == crop}
         classes = {name: i for i, name in enumerate(table.classes)}
         severity, klass = patch_severity(tuple(p for p in layout.patches if p.crop == crop), progress, grid,
-                                         classes, field_index, field_ids)
-        sev = severity[mask] * np.clip(0.75 + 0.3 * mottle[mask], 0.3, 1.0)
+                                         classes, field_index, field_ids, var.edge_softness)
+        sev = severity[mask] * np.clip(0.75 + var.lesion_contrast * mottle[mask], 0.3, 1.0)
         period, amp = ROW_PATTERN[crop]
         phase = 2 * np.pi * v[mask] / period
         blur = abs(float(np.sinc(gsd / period)))  # a pixel averages the row pattern over its width
@@ -303,7 +313,7 @@ def render_scene(layout: Layout, grid: Grid, sensor: Sensor, geometry: Geometry,
             refl *= (1.0 + RIDGE_SHADING[crop] * blur * np.sin(phase))[:, None]
         image[:, mask] = refl.T
         severity_all[mask] = sev
-    apply_shadows(image, layout, grid, cover, tex, sensor, geometry)
+    apply_shadows(image, layout, grid, cover, tex, sensor, geometry, var.shadow_gain)
     # residual irradiance drift across the mosaic (thin cloud, imperfect DLS correction), +-1.5 %
     drift = (1.0 + ILLUMINATION_DRIFT * smooth_noise(flight_rng, grid.shape, 40.0 / gsd)) * var.illumination_gain
     psf = PSF_SIGMA_PX if var.psf_sigma_px is None else var.psf_sigma_px

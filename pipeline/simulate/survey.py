@@ -183,7 +183,7 @@ def simulate_survey(out: Path, spec: SurveySpec, overwrite: bool = False) -> Sur
     if problems:
         raise InputError("cannot simulate the survey: " + "; ".join(problems))
     check_output_folder(out, SIMULATE_COMMAND, overwrite)
-    sensor = get_sensor(spec.sensor)
+    sensor = spec.variation.respond(get_sensor(spec.sensor))  # band-response variation, if any
     sun = sun_position(spec.when, spec.centre_lat, spec.centre_lon)
     geometry = Geometry(sun_zenith=sun.zenith_deg, sun_azimuth=sun.azimuth_deg)
     layout = site_layout(spec)

@@ -22,7 +22,8 @@ from pipeline.common.geo import JGD2011_UTM53N
 ROOT = Path(__file__).resolve().parents[2]
 #: Top-level modules that only the extras bring.
 EXTRAS_ONLY = ("torch", "torchvision", "mlflow", "safetensors", "dask", "distributed", "prosail", "numba",
-               "matplotlib", "reportlab", "qrcode", "segno", "pystac", "jsonschema", "dvc", "pandas", "statsmodels")
+               "matplotlib", "reportlab", "qrcode", "segno", "pystac", "jsonschema", "dvc", "pandas", "statsmodels",
+               "pyogrio")
 
 RUNNER = textwrap.dedent("""
     import importlib.abc, sys

@@ -114,3 +114,20 @@ def test_same_refusal_everywhere_without_ids(toy_flight: tuple[Path, Path], tmp_
         assert "feature 0 has no field_id, id or name property" in err[0], (stage, err[0])
     for stage in ("idx", "pred", "rep", "pub"):
         assert not (tmp_path / stage).exists(), f"{stage} left output behind after a refusal"
+
+
+def test_predict_refuses_a_users_folder(toy_flight: tuple[Path, Path], tmp_path: Path, run_cli,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 12 item 1 for ``predict`` (it needs a model, which this module trains)."""
+    survey, model = toy_flight
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "classes.tif").write_bytes(b"my own classification")
+    argv = ["predict", str(survey / "scene.tif"), "--model", str(model), "--out", str(mine)]
+    capsys.readouterr()
+    assert run_cli(argv) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (mine / "classes.tif").read_bytes() == b"my own classification"
+    assert sorted(p.name for p in mine.iterdir()) == ["classes.tif"]
+    assert run_cli([*argv, "--overwrite"]) == 0
+    assert (mine / "classes.tif").read_bytes()[:2] in (b"II", b"MM")

@@ -47,8 +47,8 @@ def test_train_evaluate_predict_cli_with_mlflow(tmp_path, toy_surveys, small_par
     assert run_cli(["predict", str(toy_surveys[2] / "scene.tif"), "--model", str(model), "--out", str(out),
                     "--fields", str(toy_surveys[2] / "fields.geojson"), "--batch-size", "2",
                     "--params", str(small_params)]) == 0
-    assert {p.name for p in out.iterdir()} == {"classes.tif", "probability.tif", "hotspots.geojson",
-                                              "scouting_points.geojson"}
+    assert {p.name for p in out.iterdir()} == {".shimanto-output.json", "classes.tif", "probability.tif",
+                                              "hotspots.geojson", "scouting_points.geojson"}
 
     # the run is in MLflow with parameters, per-epoch metrics, plots and the registered model
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
