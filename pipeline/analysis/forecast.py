@@ -174,13 +174,6 @@ def _damped_extrapolation(slope: float, horizon_days: float, damping_per_5_days:
     return slope * (1.0 - math.exp(-k * horizon_days)) / k
 
 
-def _band(cfg: ForecastSettings, calibration: Sequence[float], horizon: int, fallback: str) -> str:
-    """The band's description for :attr:`Forecast.method`."""
-    if cfg.min_calibration and len(calibration) >= cfg.min_calibration:
-        return f"; band: empirical quantile of {len(calibration)} earlier one-step errors"
-    return f"; band: {fallback}"
-
-
 @functools.lru_cache(maxsize=4096)
 def _damped_holt(t: tuple[float, ...], y: tuple[float, ...], t_target: float) -> tuple[float, float, float, float]:
     """Damped additive-trend exponential smoothing (Gardner & McKenzie 1985) fitted by statsmodels
@@ -246,9 +239,7 @@ def forecast(
         half = z * max(s_one, 0.25 * cfg.fallback_sigma) * math.sqrt(max(steps, 1.0))
         method = (f"damped Holt exponential smoothing (statsmodels, {len(y_all)} flights, "
                   f"trend damping {phi:.2f} per flight)")
-        method += _band(cfg, calibration, horizon, "t-interval of the one-step residuals")
-        if cfg.min_calibration and len(calibration) >= cfg.min_calibration:
-            half = conformal_quantile(calibration, cfg.level) * math.sqrt(max(horizon, 1))
+        band = "t-interval of the one-step residuals"
     else:
         X = np.column_stack([np.ones(n), t])
         beta, *_ = np.linalg.lstsq(X, y, rcond=None)
@@ -263,9 +254,12 @@ def forecast(
         lever = float(x0 @ np.linalg.inv(X.T @ X) @ x0)
         half = float(stats.t.ppf(0.5 + cfg.level / 2, n - 2)) * s * math.sqrt(1.0 + lever)
         method = f"local linear trend (last {n} flights, OLS, damped {cfg.damping_per_5_days}/5 d)"
-        method += _band(cfg, calibration, horizon, "OLS t-interval")
+        band = "OLS t-interval"
+    if n >= 3:  # a fitted method: the empirical band replaces its own when enough earlier errors exist
         if cfg.min_calibration and len(calibration) >= cfg.min_calibration:
             half = conformal_quantile(calibration, cfg.level) * math.sqrt(max(horizon, 1))
+            band = f"empirical quantile of {len(calibration)} earlier one-step errors"
+        method += f"; band: {band}"
     low = min(max(value - half, cfg.valid_min), cfg.valid_max)
     high = min(max(value + half, cfg.valid_min), cfg.valid_max)
     value = min(max(value, cfg.valid_min), cfg.valid_max)
